@@ -247,7 +247,7 @@ static void run_case(struct hvt_driver *d, size_t ci, unsigned round)
 	}
 	r = 0;
 	if (set->warmup_ns)
-		r = one_rep(c, state, set->warmup_ns, -1, 1, samples, msg, sizeof(msg));
+		r = one_rep(c, state, set->warmup_ns, 0, 1, samples, msg, sizeof(msg));
 	for (unsigned k = 0; !r && k < set->reps; k++)
 		r = one_rep(c, state, set->duration_ns, (int)k, 0, samples, msg, sizeof(msg));
 	if (c->bench->teardown)

@@ -13,7 +13,7 @@
  *  result       {"type","schema","bench","case","params":{k:v},
  *                "metrics":[{"name","unit","dir":"higher"|"lower"}],
  *                "round":k,"placement":{...},
- *                "samples":[{"rep":i,"warmup":bool,"t_start":wall_s,"dur_s":x,
+ *                "samples":[{"rep":i (0-based; warm-up: 0 with warmup true),"warmup":bool,"t_start":wall_s,"dur_s":x,
  *                            "values":{metric:value},"side":{name:value}}],
  *                "extra":{...optional, benchmark-specific}}
  *               one record per case per round, streamed as soon as it is measured.

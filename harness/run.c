@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/* hvtax run: start hvtax-bench in a target with a timeout and stream its records into the store. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "run.h"
+#include "runs.h"
+#include "store.h"
+#include "../bench/suite.h"
+#include "../common/units.h"
+#include "../common/util.h"
+
+const char *hvt_bench_path(void)
+{
+	static char path[PATH_MAX];
+	const char *env = getenv("HVTAX_BENCH");
+	ssize_t n;
+
+	if (env && *env)
+		return env;
+	n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	if (n > 0) {
+		char *slash;
+
+		path[n] = '\0';
+		slash = strrchr(path, '/');
+		if (slash && (size_t)(slash - path) + sizeof("/hvtax-bench") < sizeof(path)) {
+			strcpy(slash, "/hvtax-bench");
+			if (access(path, X_OK) == 0)
+				return path;
+		}
+	}
+	return "hvtax-bench";
+}
+
+struct sink {
+	struct hvt_ingest *in;
+	int bad;     /* records the store refused */
+	int saw_end;
+	int progress;
+};
+
+static int on_line(void *ctx, const char *line, int lineno)
+{
+	struct sink *s = ctx;
+	int r;
+
+	if (!*line)
+		return 0;
+	if (strstr(line, "\"type\":\"end\""))
+		s->saw_end = 1;
+	r = hvt_ingest_line(s->in, line, lineno);
+	if (r == -EINVAL) {
+		/* a bad record is kept as an error of the run, the rest still counts */
+		s->bad++;
+		return 0;
+	}
+	return r < 0 ? r : 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: hvtax run --suite NAME|FILE [--target host] [--label L] [--db FILE]\n"
+		   "                 [--timeout TIME] [-- hvtax-bench run options]\n"
+		   "\n"
+		   "Runs the suite in the target, stores every record in the database as one run\n"
+		   "(one transaction; a crash or timeout is stored as the run's error with what\n"
+		   "arrived before it), and prints the new run id.\n"
+		   "\n"
+		   "  -s, --suite S     suite name (configs/S.ini) or file\n"
+		   "  -t, --target T    host (default); container and vm come with 'hvtax matrix'\n"
+		   "  -l, --label L     label to find the run by later (compare, gate, report)\n"
+		   "      --db FILE     database (default $HVTAX_DB or %s)\n"
+		   "      --timeout T   kill the run after T (default: 3x the suite's estimate + 60s)\n"
+		   "  -q, --quiet       no progress on stderr\n",
+		HVT_DEFAULT_DB);
+}
+
+int hvt_cmd_run(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "suite", required_argument, NULL, 's' }, { "target", required_argument, NULL, 't' },
+		{ "label", required_argument, NULL, 'l' }, { "db", required_argument, NULL, 'D' },
+		{ "timeout", required_argument, NULL, 'T' }, { "help", no_argument, NULL, 'h' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *suite = NULL, *target = "host", *label = NULL, *db = hvt_default_db();
+	uint64_t timeout_ns = 0;
+	struct hvt_suite s;
+	struct hvt_store st;
+	struct sink sink;
+	char **cargv = NULL;
+	int c, rc = HVT_EXIT_FAIL, status = 0, timed_out = 0, r, nargs = 0;
+	int64_t run_id;
+
+	memset(&st, 0, sizeof(st));
+	memset(&sink, 0, sizeof(sink));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+s:t:l:qh", lo, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			suite = optarg;
+			break;
+		case 't':
+			target = optarg;
+			break;
+		case 'l':
+			label = optarg;
+			break;
+		case 'D':
+			db = optarg;
+			break;
+		case 'T':
+			if (hvt_parse_duration(optarg, &timeout_ns) || !timeout_ns) {
+				hvt_err("--timeout: '%s' is not a duration (e.g. 90s, 10m)", optarg);
+				return HVT_EXIT_USAGE;
+			}
+			break;
+		case 'q':
+			hvt_quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return HVT_EXIT_USAGE;
+		}
+	}
+	if (!suite) {
+		hvt_err("run: --suite is required (e.g. --suite quick)");
+		return HVT_EXIT_USAGE;
+	}
+	if (strcmp(target, "host") != 0) {
+		hvt_err("run: unknown target '%s' (targets: host; container and vm through 'hvtax matrix')",
+			target);
+		return HVT_EXIT_USAGE;
+	}
+	/* validate the suite here, before anything starts or is stored */
+	if (hvt_suite_load(suite, &s))
+		return HVT_EXIT_USAGE;
+	if (!timeout_ns) {
+		double est = (double)s.ncases * s.set.rounds *
+			     ((double)s.set.warmup_ns + (double)s.set.reps * (double)s.set.duration_ns);
+
+		timeout_ns = s.set.timeout_ns ? s.set.timeout_ns : (uint64_t)(3 * est) + 60000000000ull;
+	}
+	cargv = hvt_calloc((size_t)(argc - optind) + 8, sizeof(*cargv));
+	if (!cargv)
+		goto out_suite;
+	cargv[nargs++] = (char *)hvt_bench_path();
+	cargv[nargs++] = "run";
+	cargv[nargs++] = "--suite";
+	cargv[nargs++] = s.path;
+	if (hvt_quiet)
+		cargv[nargs++] = "--quiet";
+	for (int i = optind; i < argc; i++)
+		cargv[nargs++] = argv[i];
+	cargv[nargs] = NULL;
+
+	if (hvt_store_open(&st, db))
+		goto out_suite;
+	{
+		struct hvt_run_meta m = { .label = label, .target = target, .suite = s.set.name,
+					  .source = "hvtax-bench" };
+
+		sink.in = hvt_ingest_begin(&st, &m);
+	}
+	if (!sink.in)
+		goto out_store;
+	hvt_info("running suite '%s' (%zu cases, %u rounds) on %s; timeout %.0fs", s.set.name, s.ncases,
+		 s.set.rounds, target, (double)timeout_ns * 1e-9);
+	r = hvt_child_run(cargv, timeout_ns, on_line, &sink, &status, &timed_out);
+	if (r == -EINTR) {
+		hvt_ingest_error(sink.in, "interrupted");
+		run_id = hvt_ingest_commit(sink.in, "failed");
+		hvt_err("interrupted; partial run %lld stored", (long long)run_id);
+		goto out_store;
+	}
+	if (r) {
+		char *msg = hvt_asprintf("cannot start '%s': %s", cargv[0], strerror(-r));
+
+		hvt_ingest_error(sink.in, msg ? msg : "cannot start hvtax-bench");
+		free(msg);
+		run_id = hvt_ingest_commit(sink.in, "failed");
+		goto out_store;
+	}
+	{
+		char how[128], *msg = NULL;
+		const char *st_txt = "ok";
+
+		hvt_child_describe(status, how, sizeof(how));
+		if (timed_out) {
+			msg = hvt_asprintf("timed out after %.0fs; records before it are kept",
+					   (double)timeout_ns * 1e-9);
+			st_txt = "failed";
+		} else if (WIFSIGNALED(status)) {
+			msg = hvt_asprintf("hvtax-bench %s; records before it are kept", how);
+			st_txt = "failed";
+		} else if (WIFEXITED(status) && WEXITSTATUS(status) == HVT_EXIT_SKIP) {
+			st_txt = "ok"; /* every case skipped, with reasons stored */
+		} else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+			msg = hvt_asprintf("hvtax-bench %s", how);
+			st_txt = "failed";
+		} else if (!sink.saw_end) {
+			msg = hvt_asprintf("hvtax-bench ended without an end record");
+			st_txt = "failed";
+		}
+		if (sink.bad && !msg) {
+			msg = hvt_asprintf("%d malformed records were not stored", sink.bad);
+			st_txt = "failed";
+		}
+		if (msg) {
+			hvt_ingest_error(sink.in, msg);
+			hvt_err("%s", msg);
+			free(msg);
+		}
+		run_id = hvt_ingest_commit(sink.in, st_txt);
+		if (run_id > 0) {
+			printf("%lld\n", (long long)run_id);
+			hvt_info("stored run %lld (%s) in %s", (long long)run_id, st_txt, db);
+			rc = strcmp(st_txt, "ok") == 0 ? HVT_EXIT_OK : HVT_EXIT_FAIL;
+		}
+	}
+out_store:
+	hvt_store_close(&st);
+out_suite:
+	free(cargv);
+	hvt_suite_release(&s);
+	return rc;
+}

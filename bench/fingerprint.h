@@ -23,7 +23,9 @@
  * Replay: a tree may hold hvt/cpuid (lines "hypervisor_bit=0|1",
  * "vendor=KVMKVMKVM", optionally "vendor_40000100=...") which stands for the
  * cpuid instruction, and hvt/topology.xml (lstopo --of xml) which hwloc loads
- * instead of probing. See scripts/capture-fsroot.sh.
+ * instead of probing. See scripts/capture-fsroot.sh. In replay "pmu" is null
+ * (perf_event_open cannot be replayed) and the kernel's uname comes from
+ * /proc/sys/kernel/{osrelease,version,arch}.
  */
 json_t *hvt_fingerprint_collect(void);
 

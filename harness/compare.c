@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "compare.h"
 #include "../common/units.h"
 #include "../common/util.h"
+#include "compare.h"
 
 #define HVT_DB_DEFAULT "results/hvtax.db"
 
@@ -61,7 +61,8 @@ static int series_cmp(const struct hvt_series *a, const struct hvt_series *b)
 
 static int series_ptr_cmp(const void *a, const void *b)
 {
-	return series_cmp(*(const struct hvt_series *const *)a, *(const struct hvt_series *const *)b);
+	return series_cmp(*(const struct hvt_series *const *)a,
+			  *(const struct hvt_series *const *)b);
 }
 
 /* Non-empty series of s[0..n), sorted; NULL on allocation failure. */
@@ -103,9 +104,9 @@ static char *family_of(const struct hvt_series *s)
 static int compute_row(const struct hvt_series *b, const struct hvt_series *c,
 		       const struct hvt_compare_opts *o, struct hvt_compare_row *r)
 {
-	const struct hvt_sample_set sb = { b->v, b->round, b->n }, sc = { c->v, c->round, c->n };
-	struct hvt_boot_opts bo = { o->level, o->resamples, row_seed(o->seed, b->case_key, b->metric),
-				    o->paired };
+	const struct hvt_sample_set sb = {b->v, b->round, b->n}, sc = {c->v, c->round, c->n};
+	struct hvt_boot_opts bo = {o->level, o->resamples,
+				   row_seed(o->seed, b->case_key, b->metric), o->paired};
 	struct hvt_boot_ci ci;
 	struct hvt_mwu mwu;
 	int fb, fc, ret;
@@ -118,10 +119,12 @@ static int compute_row(const struct hvt_series *b, const struct hvt_series *c,
 	if (!r->case_key || !r->bench || !r->metric || !r->unit)
 		goto out_nomem;
 	r->higher_better = b->higher_better;
-	if ((b->unit && c->unit && strcmp(b->unit, c->unit)) || b->higher_better != c->higher_better) {
+	if ((b->unit && c->unit && strcmp(b->unit, c->unit)) ||
+	    b->higher_better != c->higher_better) {
 		r->flags |= HVT_CMP_MISMATCH;
-		hvt_warn("'%s' metric '%s': unit or direction differ between runs; using the base's",
-			 b->case_key, b->metric);
+		hvt_warn(
+		    "'%s' metric '%s': unit or direction differ between runs; using the base's",
+		    b->case_key, b->metric);
 	}
 	r->n_base = b->n;
 	r->n_cand = c->n;
@@ -234,7 +237,7 @@ static int compute_families(struct hvt_compare *c, const struct hvt_series *cons
 			c->families[f] = c->families[f - 1];
 			f--;
 		}
-		c->families[f] = (struct hvt_compare_family){ hvt_strdup(fam[i]), 0, NAN };
+		c->families[f] = (struct hvt_compare_family){hvt_strdup(fam[i]), 0, NAN};
 		c->nfamilies++;
 		if (!c->families[f].family)
 			goto out;
@@ -350,9 +353,9 @@ static const struct {
 	unsigned flag;
 	const char *name;
 } flag_names[] = {
-	{ HVT_CMP_SIG, "sig" },	    { HVT_CMP_NOISY, "noisy" },	      { HVT_CMP_FEW, "few" },
-	{ HVT_CMP_FLAT, "flat" },   { HVT_CMP_PAIRED, "paired" },     { HVT_CMP_UNPAIRED, "unpaired" },
-	{ HVT_CMP_UNDEF, "undef" }, { HVT_CMP_MISMATCH, "mismatch" },
+    {HVT_CMP_SIG, "sig"},     {HVT_CMP_NOISY, "noisy"},	      {HVT_CMP_FEW, "few"},
+    {HVT_CMP_FLAT, "flat"},   {HVT_CMP_PAIRED, "paired"},     {HVT_CMP_UNPAIRED, "unpaired"},
+    {HVT_CMP_UNDEF, "undef"}, {HVT_CMP_MISMATCH, "mismatch"},
 };
 
 static void fmt_flags(char *buf, size_t len, unsigned flags, int text)
@@ -434,20 +437,23 @@ void hvt_compare_print(const struct hvt_compare *c, FILE *out)
 		wp = maxz(wp, strlen(t[i].p));
 	}
 
-	fprintf(out, "base run %lld vs candidate run %lld: %g%% bootstrap CI (%u resamples, %s, seed %llu)\n",
-		(long long)c->base_id, (long long)c->cand_id, c->opts.level * 100.0, c->opts.resamples,
-		c->opts.paired ? "rounds paired" : "rounds independent",
+	fprintf(out,
+		"base run %lld vs candidate run %lld: %g%% bootstrap CI (%u resamples, %s, seed "
+		"%llu)\n",
+		(long long)c->base_id, (long long)c->cand_id, c->opts.level * 100.0,
+		c->opts.resamples, c->opts.paired ? "rounds paired" : "rounds independent",
 		(unsigned long long)c->opts.seed);
 	fprintf(out, "tax > 0: candidate slower; p: Mann-Whitney U, two-sided\n\n");
 	fprintf(out, "%-*s  %-*s  %*s  %*s  %*s  %-*s  %*s  %s\n", (int)wcase, "case", (int)wmet,
-		"metric", (int)wb, "base", (int)wc, "cand", (int)wt, "tax", (int)wci, cihdr, (int)wp,
-		"p", "flags");
+		"metric", (int)wb, "base", (int)wc, "cand", (int)wt, "tax", (int)wci, cihdr,
+		(int)wp, "p", "flags");
 	for (size_t i = 0; i < c->nrows; i++) {
 		const struct hvt_compare_row *r = &c->rows[i];
 
-		fprintf(out, "%-*s  %-*s  %*s  %*s  %*s  %-*s  %*s  %s\n", (int)wcase, r->case_key,
+		fprintf(out, "%-*s  %-*s  %*s  %*s  %*s  %-*s  %*s%s%s\n", (int)wcase, r->case_key,
 			(int)wmet, r->metric, (int)wb, t[i].base, (int)wc, t[i].cand, (int)wt,
-			t[i].tax, (int)wci, t[i].ci, (int)wp, t[i].p, t[i].flags);
+			t[i].tax, (int)wci, t[i].ci, (int)wp, t[i].p, t[i].flags[0] ? "  " : "",
+			t[i].flags);
 	}
 	free(t);
 
@@ -469,8 +475,9 @@ void hvt_compare_print(const struct hvt_compare *c, FILE *out)
 		fprintf(out, "\ngeometric-mean tax\n");
 		for (size_t f = 0; f < c->nfamilies; f++) {
 			fmt_pct(g, sizeof(g), c->families[f].geomean_tax);
-			fprintf(out, "  %-*s  %8s  (%zu metric%s)\n", (int)wf, c->families[f].family, g,
-				c->families[f].n, c->families[f].n == 1 ? "" : "s");
+			fprintf(out, "  %-*s  %8s  (%zu metric%s)\n", (int)wf,
+				c->families[f].family, g, c->families[f].n,
+				c->families[f].n == 1 ? "" : "s");
 		}
 		fmt_pct(g, sizeof(g), c->overall_geomean);
 		fprintf(out, "  %-*s  %8s  (%zu metric%s)\n", (int)wf, "overall", g, c->overall_n,
@@ -551,7 +558,8 @@ static json_t *row_json(const struct hvt_compare_row *r)
 
 json_t *hvt_compare_to_json(const struct hvt_compare *c)
 {
-	json_t *o = json_object(), *rows = json_array(), *fams = json_array(), *overall = json_object();
+	json_t *o = json_object(), *rows = json_array(), *fams = json_array(),
+	       *overall = json_object();
 	int bad = !o || !rows || !fams || !overall;
 
 	for (size_t i = 0; !bad && i < c->nrows; i++) {
@@ -587,13 +595,8 @@ json_t *hvt_compare_to_json(const struct hvt_compare *c)
 	bad |= jset(o, "cand", json_integer((json_int_t)c->cand_id));
 	bad |= jset(o, "level", json_real(c->opts.level));
 	bad |= jset(o, "resamples", json_integer((json_int_t)c->opts.resamples));
-	/* as text: a uint64 seed may not fit json_int_t */
-	{
-		char seed[24];
-
-		snprintf(seed, sizeof(seed), "%llu", (unsigned long long)c->opts.seed);
-		bad |= jset(o, "seed", json_string(seed));
-	}
+	/* the command line takes seeds 0..INT64_MAX */
+	bad |= jset(o, "seed", json_integer((json_int_t)c->opts.seed));
 	bad |= jset(o, "paired", json_boolean(c->opts.paired));
 	bad |= jset(o, "rows", rows);
 	bad |= jset(o, "only_base", only_json(c->only_base, c->n_only_base));
@@ -609,8 +612,15 @@ json_t *hvt_compare_to_json(const struct hvt_compare *c)
 
 /* ---- command ---- */
 
-enum { OPT_DB = 'd', OPT_SEED = 's', OPT_LEVEL = 'l', OPT_RESAMPLES = 'B', OPT_PAIRED = 'P',
-       OPT_FORMAT = 'f', OPT_HELP = 'h' };
+enum {
+	OPT_DB = 'd',
+	OPT_SEED = 's',
+	OPT_LEVEL = 'l',
+	OPT_RESAMPLES = 'B',
+	OPT_PAIRED = 'P',
+	OPT_FORMAT = 'f',
+	OPT_HELP = 'h'
+};
 
 /* Declared once: drives getopt_long and the usage text. */
 static const struct {
@@ -620,13 +630,13 @@ static const struct {
 	const char *arg;
 	const char *help;
 } cmp_opts[] = {
-	{ "db", 1, OPT_DB, "FILE", "database (default $HVTAX_DB or " HVT_DB_DEFAULT ")" },
-	{ "seed", 1, OPT_SEED, "N", "bootstrap seed (default 1)" },
-	{ "level", 1, OPT_LEVEL, "L", "confidence level, 0.95 or 95% (default 0.95)" },
-	{ "resamples", 1, OPT_RESAMPLES, "N", "bootstrap replicates (default 2000)" },
-	{ "paired", 0, OPT_PAIRED, NULL, "pair rounds by index (environments interleaved)" },
-	{ "format", 1, OPT_FORMAT, "text|json", "output format (default text)" },
-	{ "help", 0, OPT_HELP, NULL, "this help" },
+    {"db", 1, OPT_DB, "FILE", "database (default $HVTAX_DB or " HVT_DB_DEFAULT ")"},
+    {"seed", 1, OPT_SEED, "N", "bootstrap seed (default 1)"},
+    {"level", 1, OPT_LEVEL, "L", "confidence level, 0.95 or 95% (default 0.95)"},
+    {"resamples", 1, OPT_RESAMPLES, "N", "bootstrap replicates (default 2000)"},
+    {"paired", 0, OPT_PAIRED, NULL, "pair rounds by index (environments interleaved)"},
+    {"format", 1, OPT_FORMAT, "text|json", "output format (default text)"},
+    {"help", 0, OPT_HELP, NULL, "this help"},
 };
 
 static void usage(FILE *f)
@@ -636,8 +646,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < HVT_ARRAY_SIZE(cmp_opts); i++) {
 		char left[40];
 
-		snprintf(left, sizeof(left), "--%s%s%s", cmp_opts[i].name, cmp_opts[i].arg ? " " : "",
-			 cmp_opts[i].arg ? cmp_opts[i].arg : "");
+		snprintf(left, sizeof(left), "--%s%s%s", cmp_opts[i].name,
+			 cmp_opts[i].arg ? " " : "", cmp_opts[i].arg ? cmp_opts[i].arg : "");
 		fprintf(f, "  %-22s %s\n", left, cmp_opts[i].help);
 	}
 }
@@ -657,7 +667,8 @@ int hvt_cmd_compare(int argc, char **argv)
 	hvt_compare_opts_init(&o);
 	memset(lopts, 0, sizeof(lopts));
 	for (size_t i = 0; i < HVT_ARRAY_SIZE(cmp_opts); i++)
-		lopts[i] = (struct option){ cmp_opts[i].name, cmp_opts[i].has_arg, NULL, cmp_opts[i].val };
+		lopts[i] =
+		    (struct option){cmp_opts[i].name, cmp_opts[i].has_arg, NULL, cmp_opts[i].val};
 
 	optind = 0; /* glibc: full reinitialisation, argv[0] is the subcommand */
 	opterr = 0;
@@ -674,8 +685,10 @@ int hvt_cmd_compare(int argc, char **argv)
 			o.seed = (uint64_t)v;
 			break;
 		case OPT_LEVEL:
-			if (hvt_parse_percent(optarg, &o.level) || !(o.level > 0.0 && o.level < 1.0)) {
-				hvt_err("invalid --level '%s': expected a level between 0 and 1 (e.g. 0.95)",
+			if (hvt_parse_percent(optarg, &o.level) ||
+			    !(o.level > 0.0 && o.level < 1.0)) {
+				hvt_err("invalid --level '%s': expected a level between 0 and 1 "
+					"(e.g. 0.95)",
 					optarg);
 				return HVT_EXIT_USAGE;
 			}
@@ -701,7 +714,8 @@ int hvt_cmd_compare(int argc, char **argv)
 			usage(stdout);
 			return HVT_EXIT_OK;
 		default:
-			hvt_err("compare: unknown option or missing value in '%s'", argv[optind - 1]);
+			hvt_err("compare: unknown option or missing value in '%s'",
+				argv[optind - 1]);
 			usage(stderr);
 			return HVT_EXIT_USAGE;
 		}

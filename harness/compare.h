@@ -3,9 +3,9 @@
 #ifndef HVT_COMPARE_H
 #define HVT_COMPARE_H
 
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <jansson.h>
 
 #include "stats.h"
 #include "store.h"
@@ -24,15 +24,15 @@ void hvt_compare_opts_init(struct hvt_compare_opts *o);
 
 /* hvt_compare_row.flags */
 enum {
-	HVT_CMP_NOISY = 1 << 0,	    /* CV above the threshold on either side */
-	HVT_CMP_FEW = 1 << 1,	    /* too few samples or rounds on either side */
-	HVT_CMP_SIG = 1 << 2,	    /* tax CI excludes 0 */
-	HVT_CMP_FLAT = 1 << 3,	    /* a side had one round: bootstrap resampled samples only */
-	HVT_CMP_PAIRED = 1 << 4,    /* the paired bootstrap was used */
-	HVT_CMP_UNPAIRED = 1 << 5,  /* paired asked but < 2 common rounds */
-	HVT_CMP_UNDEF = 1 << 6,	    /* base median (or cand median, higher-is-better) is 0:
-				       no ratio, tax and CI are NaN */
-	HVT_CMP_MISMATCH = 1 << 7,  /* unit or direction differ between the runs (base's kept) */
+	HVT_CMP_NOISY = 1 << 0,	   /* CV above the threshold on either side */
+	HVT_CMP_FEW = 1 << 1,	   /* too few samples or rounds on either side */
+	HVT_CMP_SIG = 1 << 2,	   /* tax CI excludes 0 */
+	HVT_CMP_FLAT = 1 << 3,	   /* a side had one round: bootstrap resampled samples only */
+	HVT_CMP_PAIRED = 1 << 4,   /* the paired bootstrap was used */
+	HVT_CMP_UNPAIRED = 1 << 5, /* paired asked but < 2 common rounds */
+	HVT_CMP_UNDEF = 1 << 6,	   /* base median (or cand median, higher-is-better) is 0:
+				      no ratio, tax and CI are NaN */
+	HVT_CMP_MISMATCH = 1 << 7, /* unit or direction differ between the runs (base's kept) */
 };
 
 struct hvt_compare_row {
@@ -42,8 +42,8 @@ struct hvt_compare_row {
 	size_t rounds_base, rounds_cand;
 	double median_base, median_cand;
 	double ratio, ratio_lo, ratio_hi; /* cand/base, CI from the bootstrap */
-	double tax, tax_lo, tax_hi;	  /* tax point estimate from the medians; NaN if undefined */
-	double u, p;			  /* Mann-Whitney U of the candidate, two-sided p */
+	double tax, tax_lo, tax_hi; /* tax point estimate from the medians; NaN if undefined */
+	double u, p;		    /* Mann-Whitney U of the candidate, two-sided p */
 	double cv_base, cv_cand;
 	unsigned flags; /* HVT_CMP_* */
 };
@@ -54,8 +54,8 @@ struct hvt_compare_only {
 };
 
 struct hvt_compare_family {
-	char *family; /* bench name before the dot */
-	size_t n;     /* rows with a defined tax */
+	char *family;	    /* bench name before the dot */
+	size_t n;	    /* rows with a defined tax */
 	double geomean_tax; /* NaN when n == 0 */
 };
 
@@ -82,7 +82,7 @@ struct hvt_compare {
  */
 int hvt_compare_runs(struct hvt_store *st, int64_t base, int64_t cand,
 		     const struct hvt_compare_opts *o, struct hvt_compare *out)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 void hvt_compare_free(struct hvt_compare *c);
 
 /* Aligned text table with human units, then family and overall geomeans. */

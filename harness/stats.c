@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Pure statistics: percentiles, summaries, Mann-Whitney U, hierarchical bootstrap, tax. */
 #include <errno.h>
-#include <stddef.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "stats.h"
 #include "../common/util.h"
+#include "stats.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -195,9 +195,9 @@ int hvt_stats_mann_whitney(const double *x, size_t nx, const double *y, size_t n
 	if (!t)
 		return -ENOMEM;
 	for (size_t i = 0; i < nx; i++)
-		t[i] = (struct tagged){ x[i], 1 };
+		t[i] = (struct tagged){x[i], 1};
 	for (size_t i = 0; i < ny; i++)
-		t[nx + i] = (struct tagged){ y[i], 0 };
+		t[nx + i] = (struct tagged){y[i], 0};
 	qsort(t, n, sizeof(*t), cmp_tagged);
 
 	for (size_t i = 0; i < n;) {
@@ -224,8 +224,8 @@ int hvt_stats_mann_whitney(const double *x, size_t nx, const double *y, size_t n
 		ret = mwu_exact_p(nx, ny, out->u, &out->p);
 	} else {
 		const double dn = (double)n, mu = (double)nx * (double)ny / 2.0;
-		const double var = (double)nx * (double)ny / 12.0 *
-				   ((dn + 1.0) - tie_sum / (dn * (dn - 1.0)));
+		const double var =
+		    (double)nx * (double)ny / 12.0 * ((dn + 1.0) - tie_sum / (dn * (dn - 1.0)));
 
 		out->exact = 0;
 		if (var <= 0.0) {
@@ -251,8 +251,8 @@ void hvt_boot_opts_init(struct hvt_boot_opts *o)
 /* One side's values grouped by round, rounds ascending. */
 struct groups {
 	size_t ng;
-	int *id;      /* round index of group g */
-	size_t *off;  /* group g is vals[off[g] .. off[g+1]) */
+	int *id;     /* round index of group g */
+	size_t *off; /* group g is vals[off[g] .. off[g+1]) */
 	double *vals;
 	size_t maxcnt;
 };
@@ -288,7 +288,7 @@ static int groups_build(const struct hvt_sample_set *s, struct groups *g)
 	if (!ir)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n; i++)
-		ir[i] = (struct idx_round){ s->round ? s->round[i] : 0, i };
+		ir[i] = (struct idx_round){s->round ? s->round[i] : 0, i};
 	qsort(ir, s->n, sizeof(*ir), cmp_idx_round);
 	for (size_t i = 0; i < s->n; i++)
 		if (i == 0 || ir[i].round != ir[i - 1].round)

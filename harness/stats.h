@@ -23,7 +23,7 @@
 double hvt_stats_percentile_sorted(const double *sorted, size_t n, double p);
 /* Same on an unsorted array (copied, not modified). 0, -EINVAL (n == 0, bad p), -ENOMEM. */
 int hvt_stats_percentile(const double *v, size_t n, double p, double *out)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * Median: the middle value for odd n; for even n the mean of the two middle
@@ -52,7 +52,7 @@ struct hvt_summary {
 
 /* Summary of v[0..n). 0, -EINVAL (n == 0 or non-finite value), -ENOMEM. */
 int hvt_stats_summary(const double *v, size_t n, struct hvt_summary *s)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* ---- Mann-Whitney U (Wilcoxon rank-sum), two-sided ---- */
 
@@ -60,10 +60,10 @@ int hvt_stats_summary(const double *v, size_t n, struct hvt_summary *s)
 #define HVT_MWU_EXACT_MAX 10
 
 struct hvt_mwu {
-	double u;   /* U of x: R_x - nx(nx+1)/2, ties counting 1/2 (scipy's U1) */
-	double z;   /* normal-approximation z (with corrections); 0 when exact */
-	double p;   /* two-sided p-value in [0, 1] */
-	int exact;  /* 1: exact distribution; 0: normal approximation */
+	double u;  /* U of x: R_x - nx(nx+1)/2, ties counting 1/2 (scipy's U1) */
+	double z;  /* normal-approximation z (with corrections); 0 when exact */
+	double p;  /* two-sided p-value in [0, 1] */
+	int exact; /* 1: exact distribution; 0: normal approximation */
 };
 
 /*
@@ -91,10 +91,10 @@ struct hvt_sample_set {
 };
 
 struct hvt_boot_opts {
-	double level;	   /* confidence level, (0, 1); default 0.95 */
+	double level;	    /* confidence level, (0, 1); default 0.95 */
 	unsigned resamples; /* bootstrap replicates B; default 2000 */
-	uint64_t seed;	   /* hvt_rng seed: same seed and data -> same CI */
-	int paired;	   /* 1: resample round indices common to both sides jointly */
+	uint64_t seed;	    /* hvt_rng seed: same seed and data -> same CI */
+	int paired;	    /* 1: resample round indices common to both sides jointly */
 };
 #define HVT_BOOT_LEVEL_DEFAULT 0.95
 #define HVT_BOOT_RESAMPLES_DEFAULT 2000u
@@ -102,17 +102,18 @@ void hvt_boot_opts_init(struct hvt_boot_opts *o);
 
 /* hvt_boot_ci.flags */
 enum {
-	HVT_BOOT_FLAT_BASE = 1 << 0,	 /* base has one round: its samples resampled flat */
-	HVT_BOOT_FLAT_CAND = 1 << 1,	 /* candidate has one round: likewise */
-	HVT_BOOT_UNPAIRED = 1 << 2,	 /* paired asked, < 2 common rounds: resampled independently */
-	HVT_BOOT_DROPPED_ROUNDS = 1 << 3, /* paired: rounds present on one side only were left out */
-	HVT_BOOT_DEGENERATE = 1 << 4,	 /* some replicates had a zero base median and were left out */
+	HVT_BOOT_FLAT_BASE = 1 << 0, /* base has one round: its samples resampled flat */
+	HVT_BOOT_FLAT_CAND = 1 << 1, /* candidate has one round: likewise */
+	HVT_BOOT_UNPAIRED = 1 << 2,  /* paired asked, < 2 common rounds: resampled independently */
+	HVT_BOOT_DROPPED_ROUNDS = 1
+				  << 3, /* paired: rounds present on one side only were left out */
+	HVT_BOOT_DEGENERATE = 1 << 4, /* some replicates had a zero base median and were left out */
 };
 
 struct hvt_boot_ci {
-	double ratio;	 /* point estimate median(cand) / median(base), from all data */
-	double lo, hi;	 /* percentile CI of the ratio at opts->level */
-	unsigned used;	 /* replicates that gave a finite ratio */
+	double ratio;  /* point estimate median(cand) / median(base), from all data */
+	double lo, hi; /* percentile CI of the ratio at opts->level */
+	unsigned used; /* replicates that gave a finite ratio */
 	size_t rounds_base, rounds_cand; /* distinct rounds per side */
 	size_t rounds_common;		 /* rounds resampled jointly (paired), else 0 */
 	int paired;			 /* 1 if the paired scheme was actually used */
@@ -137,7 +138,7 @@ struct hvt_boot_ci {
  */
 int hvt_stats_boot_ratio(const struct hvt_sample_set *base, const struct hvt_sample_set *cand,
 			 const struct hvt_boot_opts *o, struct hvt_boot_ci *ci)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* ---- tax ---- */
 
@@ -163,7 +164,7 @@ void hvt_stats_tax_ci(double ratio_lo, double ratio_hi, int higher_better, doubl
  * 0, -EINVAL (n == 0), -EDOM (a tax <= -1 or not finite).
  */
 int hvt_stats_geomean_tax(const double *tax, size_t n, double *out)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* ---- noise flags ---- */
 

@@ -19,7 +19,7 @@
  *               one record per case per round, streamed as soon as it is measured.
  *  skip         {"type","schema","bench","case","params","reason"}
  *  error        {"type","schema","bench"?,"case"?,"round"?,"message","errno"?}
- *  end          {"type","schema","status":"ok"|"failed","time","wall_s"}
+ *  end          {"type","schema","status":"ok"|"failed"|"refused","time","wall_s"}
  *
  * "case" is the canonical key: bench name, then '?', then the sorted
  * key=value pairs joined by '&' (e.g. "cpu.int?threads=1"). Values are

@@ -26,7 +26,7 @@ static void on_signal(int sig)
 	got_signal = sig;
 }
 
-static const int caught[] = { SIGINT, SIGTERM, SIGHUP };
+static const int caught[] = {SIGINT, SIGTERM, SIGHUP};
 
 void hvt_child_describe(int status, char *buf, size_t len)
 {
@@ -155,8 +155,8 @@ int hvt_child_run(char *const argv[], uint64_t timeout_ns,
 		  int *exit_status, int *timed_out)
 {
 	struct sigaction old[HVT_ARRAY_SIZE(caught)], sa;
-	struct lines l = { .on_line = on_line, .ctx = ctx, .prog = argv[0] };
-	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, devnull = -1;
+	struct lines l = {.on_line = on_line, .ctx = ctx};
+	int out[2] = {-1, -1}, errp[2] = {-1, -1}, devnull = -1;
 	int ret = 0, status = 0, eof = 0, reaped = 0, killed = 0, timeout_hit = 0, e;
 	uint64_t deadline, kill_at = 0, reaped_at = 0;
 	pid_t pid, me = getpid();
@@ -168,6 +168,7 @@ int hvt_child_run(char *const argv[], uint64_t timeout_ns,
 		*timed_out = 0;
 	if (!argv || !argv[0])
 		return -EINVAL;
+	l.prog = argv[0];
 	if (pipe2(out, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
 		ret = -errno;
 		hvt_err("cannot create pipe: %s", strerror(errno));
@@ -215,7 +216,7 @@ int hvt_child_run(char *const argv[], uint64_t timeout_ns,
 	deadline = timeout_ns ? hvt_now_ns() + timeout_ns : 0;
 	for (;;) {
 		uint64_t now = hvt_now_ns();
-		struct pollfd pfd = { .fd = out[0], .events = POLLIN };
+		struct pollfd pfd = {.fd = out[0], .events = POLLIN};
 		int to = TICK_MS;
 
 		if (!kill_at && (got_signal || l.stop || (deadline && now >= deadline))) {

@@ -136,7 +136,8 @@ static json_t *metrics_of(struct hvt_store *st, int64_t case_id)
 	json_t *arr;
 	int rc;
 
-	if (prepare(st, "SELECT name, unit, higher_better FROM metrics WHERE case_id = ?1 ORDER BY id",
+	if (prepare(st,
+		    "SELECT name, unit, higher_better FROM metrics WHERE case_id = ?1 ORDER BY id",
 		    case_id, &s))
 		return NULL;
 	arr = json_array();
@@ -145,8 +146,9 @@ static json_t *metrics_of(struct hvt_store *st, int64_t case_id)
 
 		set_text(m, "name", s, 0);
 		set_text(m, "unit", s, 1);
-		json_object_set_new(m, "dir", json_string(sqlite3_column_int(s, 2) ? HVT_DIR_HIGHER
-										 : HVT_DIR_LOWER));
+		json_object_set_new(
+		    m, "dir",
+		    json_string(sqlite3_column_int(s, 2) ? HVT_DIR_HIGHER : HVT_DIR_LOWER));
 		json_array_append_new(arr, m);
 	}
 	if (arr && rc != SQLITE_DONE) {
@@ -187,8 +189,8 @@ static json_t *side_of(struct hvt_store *st, sqlite3_stmt *s, int64_t run_id, in
 }
 
 /* The samples of one result record, rebuilt from the rows in stored order. */
-static json_t *samples_of(struct hvt_store *st, struct sample_q *q, int64_t run_id,
-			  int64_t case_id, int round, json_t *sample_extra)
+static json_t *samples_of(struct hvt_store *st, struct sample_q *q, int64_t run_id, int64_t case_id,
+			  int round, json_t *sample_extra)
 {
 	sqlite3_stmt *s = q->samples;
 	json_t *arr = json_array(), *cur = NULL;
@@ -218,8 +220,8 @@ static json_t *samples_of(struct hvt_store *st, struct sample_q *q, int64_t run_
 				json_object_set_new(cur, "dur_s",
 						    json_real(sqlite3_column_double(s, 3)));
 			json_object_set_new(cur, "values", json_object());
-			json_object_set_new(cur, "side",
-					    side_of(st, q->side, run_id, case_id, round, rep, warm));
+			json_object_set_new(
+			    cur, "side", side_of(st, q->side, run_id, case_id, round, rep, warm));
 			snprintf(k, sizeof(k), "%d%s", rep, warm ? "w" : "");
 			x = json_object_get(sample_extra, k);
 			if (x)
@@ -242,10 +244,11 @@ static json_t *samples_of(struct hvt_store *st, struct sample_q *q, int64_t run_
 
 static int export_results(struct hvt_store *st, int64_t run_id, FILE *out)
 {
-	static const char sql[] = "SELECT r.case_id, r.round, r.json, c.bench, c.case_key, c.params "
-				  "FROM results_extra r JOIN cases c ON c.id = r.case_id "
-				  "WHERE r.run_id = ?1 ORDER BY r.id";
-	struct sample_q q = { NULL, NULL };
+	static const char sql[] =
+	    "SELECT r.case_id, r.round, r.json, c.bench, c.case_key, c.params "
+	    "FROM results_extra r JOIN cases c ON c.id = r.case_id "
+	    "WHERE r.run_id = ?1 ORDER BY r.id";
+	struct sample_q q = {NULL, NULL};
 	sqlite3_stmt *s = NULL;
 	int rc, ret;
 
@@ -283,8 +286,8 @@ static int export_results(struct hvt_store *st, int64_t run_id, FILE *out)
 		if (params && !json_is_object(params))
 			json_decref(params);
 		metrics = metrics_of(st, case_id);
-		samples = samples_of(st, &q, run_id, case_id, round,
-				     json_object_get(x, "sample_extra"));
+		samples =
+		    samples_of(st, &q, run_id, case_id, round, json_object_get(x, "sample_extra"));
 		if (!metrics || !samples) {
 			json_decref(metrics);
 			json_decref(samples);
@@ -319,8 +322,9 @@ static int export_tail(struct hvt_store *st, int64_t run_id, FILE *out)
 	sqlite3_stmt *s = NULL;
 	int rc, ret;
 
-	ret = prepare(st, "SELECT bench, case_key, params, reason FROM skips WHERE run_id = ?1 "
-			  "ORDER BY id",
+	ret = prepare(st,
+		      "SELECT bench, case_key, params, reason FROM skips WHERE run_id = ?1 "
+		      "ORDER BY id",
 		      run_id, &s);
 	if (ret)
 		return ret;
@@ -345,8 +349,9 @@ static int export_tail(struct hvt_store *st, int64_t run_id, FILE *out)
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	ret = prepare(st, "SELECT bench, case_key, round, errno, message FROM errors "
-			  "WHERE run_id = ?1 ORDER BY id",
+	ret = prepare(st,
+		      "SELECT bench, case_key, round, errno, message FROM errors "
+		      "WHERE run_id = ?1 ORDER BY id",
 		      run_id, &s);
 	if (ret)
 		return ret;
@@ -386,7 +391,8 @@ int hvt_export_run(struct hvt_store *st, int64_t run_id, FILE *out)
 	if (!ret)
 		ret = export_tail(st, run_id, out);
 	/* only a finished run has an end record; a partial one stays partial */
-	if (!ret && (!strcmp(status, "ok") || !strcmp(status, "failed") || !strcmp(status, "refused"))) {
+	if (!ret &&
+	    (!strcmp(status, "ok") || !strcmp(status, "failed") || !strcmp(status, "refused"))) {
 		json_t *rec = record(HVT_REC_END);
 
 		if (rec) {
@@ -451,7 +457,7 @@ int hvt_import_file(struct hvt_store *st, const char *path, const char *label, i
 		}
 		if (!in) {
 			char olabel[256], otarget[256];
-			struct hvt_run_meta m = { NULL, NULL, NULL, source };
+			struct hvt_run_meta m = {NULL, NULL, NULL, source};
 
 			if (strspn(line, " \t\r\n") == (size_t)len)
 				continue;

@@ -18,7 +18,7 @@
  * all reported.
  */
 int hvt_export_run(struct hvt_store *st, int64_t run_id, FILE *out)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * Ingest the JSON Lines file `path` ("-" for stdin) as one new run, in one
@@ -30,6 +30,6 @@ int hvt_export_run(struct hvt_store *st, int64_t run_id, FILE *out)
  * On success *run_id is the new run's id.
  */
 int hvt_import_file(struct hvt_store *st, const char *path, const char *label, int64_t *run_id)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif

@@ -29,9 +29,9 @@ enum { OPT_DB = 1000, OPT_LABEL };
 
 struct cmd {
 	const char *name;
-	const char *args;  /* usage after the name */
-	const char *help;  /* option lines */
-	int npos;	   /* positional arguments required */
+	const char *args; /* usage after the name */
+	const char *help; /* option lines */
+	int npos;	  /* positional arguments required */
 	const char *db;
 	const char *out;
 	const char *label;
@@ -40,8 +40,9 @@ struct cmd {
 
 static void usage(const struct cmd *c, FILE *f)
 {
-	fprintf(f, "usage: hvtax %s %s\n%s  --db FILE     database (default $HVTAX_DB or %s)\n"
-		   "  -h, --help    this help\n",
+	fprintf(f,
+		"usage: hvtax %s %s\n%s  --db FILE     database (default $HVTAX_DB or %s)\n"
+		"  -h, --help    this help\n",
 		c->name, c->args, c->help, HVT_DEFAULT_DB);
 }
 
@@ -49,11 +50,11 @@ static void usage(const struct cmd *c, FILE *f)
 static int parse(struct cmd *c, int argc, char **argv, int *exit_code)
 {
 	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, OPT_DB },
-		{ "output", required_argument, NULL, 'o' },
-		{ "label", required_argument, NULL, OPT_LABEL },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"db", required_argument, NULL, OPT_DB},
+	    {"output", required_argument, NULL, 'o'},
+	    {"label", required_argument, NULL, OPT_LABEL},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int o;
 
@@ -67,12 +68,12 @@ static int parse(struct cmd *c, int argc, char **argv, int *exit_code)
 			break;
 		case 'o':
 			if (strcmp(c->name, "export"))
-				goto bad_opt;
+				goto not_here;
 			c->out = optarg;
 			break;
 		case OPT_LABEL:
 			if (strcmp(c->name, "import"))
-				goto bad_opt;
+				goto not_here;
 			c->label = optarg;
 			break;
 		case 'h':
@@ -93,6 +94,11 @@ static int parse(struct cmd *c, int argc, char **argv, int *exit_code)
 	c->pos = argv + optind;
 	return 0;
 
+not_here:
+	hvt_err("%s: option '%s' does not apply here", c->name, o == 'o' ? "-o" : "--label");
+	usage(c, stderr);
+	*exit_code = HVT_EXIT_USAGE;
+	return 1;
 bad_opt:
 	if (optopt && optopt < 256 && o == '?')
 		hvt_err("%s: unknown option '-%c'", c->name, optopt);
@@ -107,8 +113,9 @@ bad_opt:
 static int open_existing(struct hvt_store *st, const char *db)
 {
 	if (access(db, F_OK)) {
-		hvt_err("no database at '%s' (run 'hvtax run' or 'hvtax import' first, or give --db)",
-			db);
+		hvt_err(
+		    "no database at '%s' (run 'hvtax run' or 'hvtax import' first, or give --db)",
+		    db);
 		return HVT_EXIT_FAIL;
 	}
 	return hvt_store_open(st, db) ? HVT_EXIT_FAIL : 0;
@@ -151,7 +158,7 @@ static int table_add(struct table *t, ...)
 
 static void table_print(struct table *t, FILE *f)
 {
-	size_t w[MAX_COLS] = { 0 };
+	size_t w[MAX_COLS] = {0};
 
 	for (size_t r = 0; r < t->nrows; r++)
 		for (int c = 0; c < t->ncols; c++) {
@@ -199,11 +206,11 @@ static const char *str_at(json_t *o, const char *a, const char *b)
 int hvt_cmd_runs(int argc, char **argv)
 {
 	static const char sql[] =
-		"SELECT id, label, target, suite, status, started, fingerprint, "
-		"(SELECT COUNT(DISTINCT case_id) FROM results_extra WHERE run_id = runs.id), "
-		"(SELECT COUNT(*) FROM samples WHERE run_id = runs.id) FROM runs ORDER BY id";
-	struct cmd c = { .name = "runs", .args = "[--db FILE]", .help = "" };
-	struct table t = { .ncols = 10, .align = "rllllllrrl" };
+	    "SELECT id, label, target, suite, status, started, fingerprint, "
+	    "(SELECT COUNT(DISTINCT case_id) FROM results_extra WHERE run_id = runs.id), "
+	    "(SELECT COUNT(*) FROM samples WHERE run_id = runs.id) FROM runs ORDER BY id";
+	struct cmd c = {.name = "runs", .args = "[--db FILE]", .help = ""};
+	struct table t = {.ncols = 10, .align = "rllllllrrl"};
 	struct hvt_store st;
 	sqlite3_stmt *s = NULL;
 	int code, rc;
@@ -228,12 +235,13 @@ int hvt_cmd_runs(int argc, char **argv)
 		snprintf(id, sizeof(id), "%lld", (long long)sqlite3_column_int64(s, 0));
 		snprintf(nc, sizeof(nc), "%lld", (long long)sqlite3_column_int64(s, 7));
 		snprintf(ns, sizeof(ns), "%lld", (long long)sqlite3_column_int64(s, 8));
-		rc = table_add(&t, id, (const char *)sqlite3_column_text(s, 1),
-			       (const char *)sqlite3_column_text(s, 2),
-			       (const char *)sqlite3_column_text(s, 3),
-			       (const char *)sqlite3_column_text(s, 4),
-			       (const char *)sqlite3_column_text(s, 5),
-			       str_at(fp, "virt", "hypervisor"), nc, ns, str_at(fp, "virt", "kind"));
+		rc =
+		    table_add(&t, id, (const char *)sqlite3_column_text(s, 1),
+			      (const char *)sqlite3_column_text(s, 2),
+			      (const char *)sqlite3_column_text(s, 3),
+			      (const char *)sqlite3_column_text(s, 4),
+			      (const char *)sqlite3_column_text(s, 5),
+			      str_at(fp, "virt", "hypervisor"), nc, ns, str_at(fp, "virt", "kind"));
 		json_decref(fp);
 		if (rc) {
 			hvt_err("out of memory");
@@ -264,9 +272,9 @@ static void show_env(json_t *fp)
 	static const struct {
 		const char *label, *a, *b;
 	} items[] = {
-		{ "hypervisor", "virt", "hypervisor" }, { "kind", "virt", "kind" },
-		{ "cpu", "cpu", "model_name" },		{ "kernel", "kernel", "release" },
-		{ "hostname", "hostname", NULL },
+	    {"hypervisor", "virt", "hypervisor"}, {"kind", "virt", "kind"},
+	    {"cpu", "cpu", "model_name"},	  {"kernel", "kernel", "release"},
+	    {"hostname", "hostname", NULL},
 	};
 	json_t *clk = json_object_get(json_object_get(fp, "kernel"), "clocksource");
 	json_t *emu = json_object_get(json_object_get(fp, "virt"), "emulated");
@@ -284,8 +292,8 @@ static void show_env(json_t *fp)
 			printf("  %-12s %s\n", items[i].label, v);
 	}
 	if (json_is_boolean(emu))
-		printf("  %-12s %s\n", "emulated", json_is_true(emu) ? "yes (no hardware acceleration)"
-								 : "no");
+		printf("  %-12s %s\n", "emulated",
+		       json_is_true(emu) ? "yes (no hardware acceleration)" : "no");
 	if (json_is_boolean(ct))
 		printf("  %-12s %s\n", "container", json_is_true(ct) ? "yes" : "no");
 	if (json_is_string(clk))
@@ -307,7 +315,7 @@ static void print_kv(const char *k, json_t *info, const char *key)
 
 static int show_series(struct hvt_store *st, int64_t id)
 {
-	struct table t = { .ncols = 8, .align = "llrrrrrl" };
+	struct table t = {.ncols = 8, .align = "llrrrrrl"};
 	struct hvt_series *se = NULL;
 	size_t n = 0;
 	int ret;
@@ -315,7 +323,7 @@ static int show_series(struct hvt_store *st, int64_t id)
 	ret = hvt_store_series(st, id, &se, &n);
 	if (ret)
 		return ret;
-	table_add(&t, "CASE", "METRIC", "N", "MEDIAN", "MIN", "MAX", "CV", "");
+	table_add(&t, "CASE", "METRIC", "N", "MEDIAN", "MIN", "MAX", "CV", "BETTER");
 	for (size_t i = 0; i < n && !ret; i++) {
 		struct hvt_summary sum;
 		char nb[32], med[48], mn[48], mx[48], cv[32];
@@ -331,7 +339,7 @@ static int show_series(struct hvt_store *st, int64_t id)
 		else
 			snprintf(cv, sizeof(cv), "-");
 		ret = table_add(&t, se[i].case_key, se[i].metric, nb, med, mn, mx, cv,
-				se[i].higher_better ? "higher is better" : "lower is better");
+				se[i].higher_better ? "higher" : "lower");
 	}
 	if (n)
 		table_print(&t, stdout);
@@ -344,7 +352,7 @@ static int show_series(struct hvt_store *st, int64_t id)
 
 int hvt_cmd_show(int argc, char **argv)
 {
-	struct cmd c = { .name = "show", .args = "RUN [--db FILE]", .help = "", .npos = 1 };
+	struct cmd c = {.name = "show", .args = "RUN [--db FILE]", .help = "", .npos = 1};
 	json_t *info = NULL, *skips = NULL, *errs = NULL, *v;
 	struct hvt_store st;
 	int64_t id;
@@ -389,11 +397,12 @@ int hvt_cmd_show(int argc, char **argv)
 		goto out;
 	if (json_array_size(skips))
 		printf("\nskipped:\n");
-	json_array_foreach(skips, i, v)
+	json_array_foreach (skips, i, v) {
 		printf("  %s: %s\n", str_at(v, "case", NULL), str_at(v, "reason", NULL));
+	}
 	if (json_array_size(errs))
 		printf("\nerrors:\n");
-	json_array_foreach(errs, i, v) {
+	json_array_foreach (errs, i, v) {
 		const char *ck = str_at(v, "case", NULL);
 		json_t *r = json_object_get(v, "round");
 
@@ -418,10 +427,10 @@ out:
 
 int hvt_cmd_export(int argc, char **argv)
 {
-	struct cmd c = { .name = "export",
-			 .args = "RUN [-o FILE] [--db FILE]",
-			 .help = "  -o, --output FILE   write to FILE (default: stdout)\n",
-			 .npos = 1 };
+	struct cmd c = {.name = "export",
+			.args = "RUN [-o FILE] [--db FILE]",
+			.help = "  -o, --output FILE   write to FILE (default: stdout)\n",
+			.npos = 1};
 	struct hvt_store st;
 	char *tmp = NULL;
 	FILE *f = stdout;
@@ -498,12 +507,13 @@ static void warn_duplicate(struct hvt_store *st, int64_t id, const char *hash)
 
 int hvt_cmd_import(int argc, char **argv)
 {
-	struct cmd c = { .name = "import",
-			 .args = "FILE [--label L] [--db FILE]",
-			 .help = "  --label L     label of the new run (default: the file's own)\n"
-				 "  FILE          JSON Lines from 'hvtax-bench run' or 'hvtax export';"
-				 " - for stdin\n",
-			 .npos = 1 };
+	struct cmd c = {.name = "import",
+			.args = "FILE [--label L] [--db FILE]",
+			.help =
+			    "  --label L     label of the new run (default: the file's own)\n"
+			    "  FILE          JSON Lines from 'hvtax-bench run' or 'hvtax export';"
+			    " - for stdin\n",
+			.npos = 1};
 	struct hvt_store st;
 	const char *status;
 	json_t *info;

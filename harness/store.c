@@ -22,83 +22,83 @@
  * never edit a released one. Migration i brings the schema to version i+1.
  */
 static const char *const migrations[] = {
-	/* 1: everything */
-	"CREATE TABLE schema_version (version INTEGER NOT NULL);"
-	"CREATE TABLE runs ("
-	" id INTEGER PRIMARY KEY,"
-	" uuid TEXT NOT NULL UNIQUE,"
-	" label TEXT,"
-	" target TEXT,"
-	" suite TEXT,"
-	" source TEXT,"
-	" status TEXT NOT NULL,"
-	" started TEXT,"
-	" ended TEXT,"
-	" tool_version TEXT,"
-	" tool_commit TEXT,"
-	" fingerprint TEXT,"
-	" plan TEXT,"
-	" seed INTEGER,"
-	" payload_hash TEXT,"
-	" host TEXT);"
-	"CREATE INDEX runs_label ON runs(label, id);"
-	"CREATE TABLE cases ("
-	" id INTEGER PRIMARY KEY,"
-	" bench TEXT NOT NULL,"
-	" case_key TEXT NOT NULL UNIQUE,"
-	" params TEXT NOT NULL);"
-	"CREATE TABLE metrics ("
-	" id INTEGER PRIMARY KEY,"
-	" case_id INTEGER NOT NULL REFERENCES cases(id),"
-	" name TEXT NOT NULL,"
-	" unit TEXT NOT NULL,"
-	" higher_better INTEGER NOT NULL,"
-	" UNIQUE(case_id, name));"
-	"CREATE TABLE samples ("
-	" run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-	" case_id INTEGER NOT NULL REFERENCES cases(id),"
-	" metric_id INTEGER NOT NULL REFERENCES metrics(id),"
-	" round INTEGER NOT NULL,"
-	" rep INTEGER NOT NULL,"
-	" warmup INTEGER NOT NULL,"
-	" t_start REAL,"
-	" dur_s REAL,"
-	" value REAL NOT NULL);"
-	"CREATE INDEX samples_run ON samples(run_id, case_id, metric_id);"
-	"CREATE TABLE side ("
-	" run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-	" case_id INTEGER NOT NULL REFERENCES cases(id),"
-	" round INTEGER NOT NULL,"
-	" rep INTEGER NOT NULL,"
-	" warmup INTEGER NOT NULL,"
-	" name TEXT NOT NULL,"
-	" value REAL NOT NULL);"
-	"CREATE INDEX side_run ON side(run_id, case_id, round, rep);"
-	"CREATE TABLE results_extra ("
-	" id INTEGER PRIMARY KEY,"
-	" run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-	" case_id INTEGER NOT NULL REFERENCES cases(id),"
-	" round INTEGER NOT NULL,"
-	" json TEXT);"
-	"CREATE INDEX results_extra_run ON results_extra(run_id, case_id, round);"
-	"CREATE TABLE skips ("
-	" id INTEGER PRIMARY KEY,"
-	" run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-	" case_key TEXT NOT NULL,"
-	" bench TEXT NOT NULL,"
-	" params TEXT,"
-	" reason TEXT NOT NULL);"
-	"CREATE INDEX skips_run ON skips(run_id);"
-	"CREATE TABLE errors ("
-	" id INTEGER PRIMARY KEY,"
-	" run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-	" bench TEXT,"
-	" case_key TEXT,"
-	" round INTEGER,"
-	" errno INTEGER,"
-	" message TEXT NOT NULL);"
-	"CREATE INDEX errors_run ON errors(run_id);"
-	"INSERT INTO schema_version(version) VALUES (0);",
+    /* 1: everything */
+    "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+    "CREATE TABLE runs ("
+    " id INTEGER PRIMARY KEY,"
+    " uuid TEXT NOT NULL UNIQUE,"
+    " label TEXT,"
+    " target TEXT,"
+    " suite TEXT,"
+    " source TEXT,"
+    " status TEXT NOT NULL,"
+    " started TEXT,"
+    " ended TEXT,"
+    " tool_version TEXT,"
+    " tool_commit TEXT,"
+    " fingerprint TEXT,"
+    " plan TEXT,"
+    " seed INTEGER,"
+    " payload_hash TEXT,"
+    " host TEXT);"
+    "CREATE INDEX runs_label ON runs(label, id);"
+    "CREATE TABLE cases ("
+    " id INTEGER PRIMARY KEY,"
+    " bench TEXT NOT NULL,"
+    " case_key TEXT NOT NULL UNIQUE,"
+    " params TEXT NOT NULL);"
+    "CREATE TABLE metrics ("
+    " id INTEGER PRIMARY KEY,"
+    " case_id INTEGER NOT NULL REFERENCES cases(id),"
+    " name TEXT NOT NULL,"
+    " unit TEXT NOT NULL,"
+    " higher_better INTEGER NOT NULL,"
+    " UNIQUE(case_id, name));"
+    "CREATE TABLE samples ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " case_id INTEGER NOT NULL REFERENCES cases(id),"
+    " metric_id INTEGER NOT NULL REFERENCES metrics(id),"
+    " round INTEGER NOT NULL,"
+    " rep INTEGER NOT NULL,"
+    " warmup INTEGER NOT NULL,"
+    " t_start REAL,"
+    " dur_s REAL,"
+    " value REAL NOT NULL);"
+    "CREATE INDEX samples_run ON samples(run_id, case_id, metric_id);"
+    "CREATE TABLE side ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " case_id INTEGER NOT NULL REFERENCES cases(id),"
+    " round INTEGER NOT NULL,"
+    " rep INTEGER NOT NULL,"
+    " warmup INTEGER NOT NULL,"
+    " name TEXT NOT NULL,"
+    " value REAL NOT NULL);"
+    "CREATE INDEX side_run ON side(run_id, case_id, round, rep);"
+    "CREATE TABLE results_extra ("
+    " id INTEGER PRIMARY KEY,"
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " case_id INTEGER NOT NULL REFERENCES cases(id),"
+    " round INTEGER NOT NULL,"
+    " json TEXT);"
+    "CREATE INDEX results_extra_run ON results_extra(run_id, case_id, round);"
+    "CREATE TABLE skips ("
+    " id INTEGER PRIMARY KEY,"
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " case_key TEXT NOT NULL,"
+    " bench TEXT NOT NULL,"
+    " params TEXT,"
+    " reason TEXT NOT NULL);"
+    "CREATE INDEX skips_run ON skips(run_id);"
+    "CREATE TABLE errors ("
+    " id INTEGER PRIMARY KEY,"
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " bench TEXT,"
+    " case_key TEXT,"
+    " round INTEGER,"
+    " errno INTEGER,"
+    " message TEXT NOT NULL);"
+    "CREATE INDEX errors_run ON errors(run_id);"
+    "INSERT INTO schema_version(version) VALUES (0);",
 };
 
 int hvt_store_schema_version(void)
@@ -136,9 +136,9 @@ static int read_version(struct hvt_store *st, int *version)
 	int ret = 0, rc;
 
 	*version = 0;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		st->db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'",
+		-1, &s, NULL) != SQLITE_OK)
 		return db_err(st, "cannot read schema");
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
@@ -247,8 +247,7 @@ int hvt_store_open(struct hvt_store *st, const char *path)
 	ret = exec(st, "PRAGMA journal_mode=WAL", "cannot enable WAL mode");
 	if (ret)
 		goto out_close;
-	ret = exec(st, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL",
-		   "cannot set pragmas");
+	ret = exec(st, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL", "cannot set pragmas");
 	if (ret)
 		goto out_close;
 	ret = migrate(st);
@@ -291,42 +290,45 @@ enum {
 	S_UPD_FP,
 	S_UPD_PLAN,
 	S_UPD_END,
-	S_SAVEPOINT,
-	S_RELEASE,
-	S_ROLLBACK_TO,
 	S_COUNT,
 };
 
 static const char *const ingest_sql[S_COUNT] = {
-	[S_FIND_CASE] = "SELECT id FROM cases WHERE case_key = ?1",
-	[S_INS_CASE] = "INSERT INTO cases(bench, case_key, params) VALUES (?1, ?2, ?3)",
-	[S_FIND_METRIC] = "SELECT id FROM metrics WHERE case_id = ?1 AND name = ?2",
-	[S_INS_METRIC] = "INSERT INTO metrics(case_id, name, unit, higher_better) "
-			 "VALUES (?1, ?2, ?3, ?4)",
-	[S_INS_SAMPLE] = "INSERT INTO samples(run_id, case_id, metric_id, round, rep, warmup, "
-			 "t_start, dur_s, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	[S_INS_SIDE] = "INSERT INTO side(run_id, case_id, round, rep, warmup, name, value) "
-		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[S_INS_EXTRA] = "INSERT INTO results_extra(run_id, case_id, round, json) "
-			"VALUES (?1, ?2, ?3, ?4)",
-	[S_INS_SKIP] = "INSERT INTO skips(run_id, case_key, bench, params, reason) "
-		       "VALUES (?1, ?2, ?3, ?4, ?5)",
-	[S_INS_ERROR] = "INSERT INTO errors(run_id, bench, case_key, round, errno, message) "
-			"VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[S_UPD_FP] = "UPDATE runs SET tool_version = ?2, tool_commit = ?3, "
-		     "started = COALESCE(?4, started), fingerprint = ?5, host = ?6 WHERE id = ?1",
-	[S_UPD_PLAN] = "UPDATE runs SET plan = ?2, seed = ?3, suite = COALESCE(suite, ?4) "
-		       "WHERE id = ?1",
-	[S_UPD_END] = "UPDATE runs SET ended = ?2 WHERE id = ?1",
-	[S_SAVEPOINT] = "SAVEPOINT hvt_line",
-	[S_RELEASE] = "RELEASE hvt_line",
-	[S_ROLLBACK_TO] = "ROLLBACK TO hvt_line",
+    [S_FIND_CASE] = "SELECT id FROM cases WHERE case_key = ?1",
+    [S_INS_CASE] = "INSERT INTO cases(bench, case_key, params) VALUES (?1, ?2, ?3)",
+    [S_FIND_METRIC] = "SELECT id FROM metrics WHERE case_id = ?1 AND name = ?2",
+    [S_INS_METRIC] = "INSERT INTO metrics(case_id, name, unit, higher_better) "
+		     "VALUES (?1, ?2, ?3, ?4)",
+    [S_INS_SAMPLE] = "INSERT INTO samples(run_id, case_id, metric_id, round, rep, warmup, "
+		     "t_start, dur_s, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [S_INS_SIDE] = "INSERT INTO side(run_id, case_id, round, rep, warmup, name, value) "
+		   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_INS_EXTRA] = "INSERT INTO results_extra(run_id, case_id, round, json) "
+		    "VALUES (?1, ?2, ?3, ?4)",
+    [S_INS_SKIP] = "INSERT INTO skips(run_id, case_key, bench, params, reason) "
+		   "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_INS_ERROR] = "INSERT INTO errors(run_id, bench, case_key, round, errno, message) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_UPD_FP] = "UPDATE runs SET tool_version = ?2, tool_commit = ?3, "
+		 "started = COALESCE(?4, started), fingerprint = ?5, host = ?6 WHERE id = ?1",
+    [S_UPD_PLAN] = "UPDATE runs SET plan = ?2, seed = ?3, suite = COALESCE(suite, ?4) "
+		   "WHERE id = ?1",
+    [S_UPD_END] = "UPDATE runs SET ended = ?2 WHERE id = ?1",
 };
 
+/*
+ * Records are checked as they arrive and spooled to an unlinked temporary
+ * file; the commit writes them all in one short transaction. So a run that
+ * lasts an hour holds no write lock meanwhile, and several runs (targets
+ * measured interleaved) can be ingested at once over one connection.
+ */
 struct hvt_ingest {
 	struct hvt_store *st;
-	int64_t run_id;
-	char *source;
+	int64_t run_id; /* 0 until the commit inserts the run */
+	int dry;	/* 1: check records only (arrival); 0: store them (commit) */
+	FILE *spool;	/* "L lineno line" and "E message" entries */
+	char *source, *label, *target, *suite;
+	char started[64];
 	sqlite3_stmt *s[S_COUNT];
 	int saw_fingerprint;
 	int saw_end;
@@ -338,7 +340,8 @@ struct hvt_ingest {
 	const char *type;
 };
 
-static void bad(const struct hvt_ingest *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void bad(const struct hvt_ingest *in, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void bad(const struct hvt_ingest *in, const char *fmt, ...)
 {
 	char msg[1024];
@@ -373,9 +376,9 @@ static void gen_uuid(char out[37])
 	}
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-		 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-		 b[14], b[15]);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
 }
 
 static void now_iso(char *buf, size_t len)
@@ -387,64 +390,56 @@ static void free_ingest(struct hvt_ingest *in)
 {
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(in->s[i]);
+	if (in->spool)
+		fclose(in->spool);
 	free(in->source);
+	free(in->label);
+	free(in->target);
+	free(in->suite);
 	free(in);
+}
+
+static int dup_opt(const char *v, char **out)
+{
+	*out = NULL;
+	if (!v)
+		return 0;
+	*out = hvt_strdup(v);
+	return *out ? 0 : -ENOMEM;
 }
 
 struct hvt_ingest *hvt_ingest_begin(struct hvt_store *st, const struct hvt_run_meta *m)
 {
-	static const char ins_run[] = "INSERT INTO runs(uuid, label, target, suite, source, status, "
-				      "started) VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6)";
 	struct hvt_ingest *in = hvt_calloc(1, sizeof(*in));
-	sqlite3_stmt *s = NULL;
-	char uuid[37], started[64];
 
 	if (!in)
 		return NULL;
 	in->st = st;
+	in->dry = 1;
 	in->hash = 0xcbf29ce484222325ull;
-	in->source = hvt_strdup(m && m->source ? m->source : "records");
-	if (!in->source)
+	now_iso(in->started, sizeof(in->started));
+	if (dup_opt(m && m->source ? m->source : "records", &in->source) ||
+	    dup_opt(m ? m->label : NULL, &in->label) ||
+	    dup_opt(m && m->target ? m->target : "unknown", &in->target) ||
+	    dup_opt(m ? m->suite : NULL, &in->suite))
 		goto out_free;
+	in->spool = tmpfile();
+	if (!in->spool) {
+		hvt_err("cannot create a temporary file for the records of '%s': %s", in->source,
+			strerror(errno));
+		goto out_free;
+	}
 	for (int i = 0; i < S_COUNT; i++) {
 		if (sqlite3_prepare_v2(st->db, ingest_sql[i], -1, &in->s[i], NULL) != SQLITE_OK) {
 			db_err(st, "cannot prepare statement");
 			goto out_free;
 		}
 	}
-	if (exec(st, "BEGIN IMMEDIATE", "cannot start transaction"))
-		goto out_free;
-	gen_uuid(uuid);
-	now_iso(started, sizeof(started));
-	if (sqlite3_prepare_v2(st->db, ins_run, -1, &s, NULL) != SQLITE_OK) {
-		db_err(st, "cannot prepare statement");
-		goto out_rollback;
-	}
-	sqlite3_bind_text(s, 1, uuid, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, m ? m->label : NULL, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 3, m && m->target ? m->target : "unknown", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 4, m ? m->suite : NULL, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 5, in->source, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 6, started, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		db_err(st, "cannot insert run");
-		goto out_rollback;
-	}
-	sqlite3_finalize(s);
-	in->run_id = sqlite3_last_insert_rowid(st->db);
 	return in;
 
-out_rollback:
-	sqlite3_finalize(s);
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 out_free:
 	free_ingest(in);
 	return NULL;
-}
-
-int64_t hvt_ingest_run_id(const struct hvt_ingest *in)
-{
-	return in->run_id;
 }
 
 const char *hvt_ingest_end_status(const struct hvt_ingest *in)
@@ -465,9 +460,13 @@ void hvt_ingest_counts(const struct hvt_ingest *in, size_t *nresults, size_t *ns
 enum kind { K_STR, K_OBJ, K_ARR, K_INT, K_NUM, K_BOOL, K_TIME /* string or number */ };
 
 static const char *const kind_name[] = {
-	[K_STR] = "a string",	  [K_OBJ] = "an object",  [K_ARR] = "an array",
-	[K_INT] = "an integer",	  [K_NUM] = "a number",	  [K_BOOL] = "a boolean",
-	[K_TIME] = "a string or a number",
+    [K_STR] = "a string",
+    [K_OBJ] = "an object",
+    [K_ARR] = "an array",
+    [K_INT] = "an integer",
+    [K_NUM] = "a number",
+    [K_BOOL] = "a boolean",
+    [K_TIME] = "a string or a number",
 };
 
 static int is_kind(const json_t *v, enum kind k)
@@ -665,8 +664,8 @@ static int find_or_add_metric(struct hvt_ingest *in, int64_t case_id, const char
 static const char *fp_host(json_t *fp)
 {
 	static const char *const paths[][2] = {
-		{ "hostname", NULL }, { "host", "hostname" }, { "host", "name" },
-		{ "os", "hostname" }, { "system", "hostname" }, { "host", NULL },
+	    {"hostname", NULL}, {"host", "hostname"},	{"host", "name"},
+	    {"os", "hostname"}, {"system", "hostname"}, {"host", NULL},
 	};
 
 	for (size_t i = 0; i < HVT_ARRAY_SIZE(paths); i++) {
@@ -698,6 +697,8 @@ static int rec_fingerprint(struct hvt_ingest *in, json_t *rec)
 		return -EINVAL;
 	}
 	in->saw_fingerprint = 1;
+	if (in->dry)
+		return 0;
 	time_text(t, tbuf, sizeof(tbuf));
 	s = st_reset(in, S_UPD_FP);
 	sqlite3_bind_int64(s, 1, in->run_id);
@@ -724,7 +725,7 @@ static int rec_plan(struct hvt_ingest *in, json_t *rec)
 	get(in, rec, "", "reps", K_INT, 0, &err);
 	get(in, rec, "", "duration_s", K_NUM, 0, &err);
 	get(in, rec, "", "warmup_s", K_NUM, 0, &err);
-	json_array_foreach(cases, i, c) {
+	json_array_foreach (cases, i, c) {
 		char where[48];
 
 		if (err)
@@ -738,7 +739,7 @@ static int rec_plan(struct hvt_ingest *in, json_t *rec)
 		get(in, c, where, "case", K_STR, 1, &err);
 		get(in, c, where, "params", K_OBJ, 0, &err);
 	}
-	if (err)
+	if (err || in->dry)
 		return err;
 	s = st_reset(in, S_UPD_PLAN);
 	sqlite3_bind_int64(s, 1, in->run_id);
@@ -774,7 +775,7 @@ static int check_result(struct hvt_ingest *in, json_t *rec)
 		bad(in, "field 'round' must be between 0 and %d", INT_MAX);
 		return -EINVAL;
 	}
-	json_array_foreach(metrics, i, m) {
+	json_array_foreach (metrics, i, m) {
 		char where[48];
 		const char *dir;
 
@@ -794,7 +795,7 @@ static int check_result(struct hvt_ingest *in, json_t *rec)
 			return -EINVAL;
 		}
 	}
-	json_array_foreach(samples, i, smp) {
+	json_array_foreach (samples, i, smp) {
 		char where[48];
 		json_t *values, *side, *rep, *v;
 		const char *name;
@@ -817,23 +818,27 @@ static int check_result(struct hvt_ingest *in, json_t *rec)
 			bad(in, "field '%srep' must be between 0 and %d", where, INT_MAX);
 			return -EINVAL;
 		}
-		json_object_foreach(values, name, v) {
+		json_object_foreach (values, name, v) {
 			int known = 0;
 			size_t j;
 
 			if (!json_is_number(v) && !json_is_null(v)) {
-				bad(in, "field '%svalues.%s' must be a number or null", where, name);
+				bad(in, "field '%svalues.%s' must be a number or null", where,
+				    name);
 				return -EINVAL;
 			}
-			json_array_foreach(metrics, j, m)
-				known |= !strcmp(json_string_value(json_object_get(m, "name")), name);
+			json_array_foreach (metrics, j, m) {
+				known |=
+				    !strcmp(json_string_value(json_object_get(m, "name")), name);
+			}
 			if (!known) {
-				bad(in, "field '%svalues.%s' names a metric not declared in 'metrics'",
+				bad(in,
+				    "field '%svalues.%s' names a metric not declared in 'metrics'",
 				    where, name);
 				return -EINVAL;
 			}
 		}
-		json_object_foreach(side, name, v) {
+		json_object_foreach (side, name, v) {
 			if (!json_is_number(v) && !json_is_null(v)) {
 				bad(in, "field '%sside.%s' must be a number or null", where, name);
 				return -EINVAL;
@@ -855,7 +860,7 @@ static json_t *result_extra(json_t *rec)
 		json_object_set(o, "placement", json_object_get(rec, "placement"));
 	if (json_object_get(rec, "extra"))
 		json_object_set(o, "extra", json_object_get(rec, "extra"));
-	json_array_foreach(json_object_get(rec, "samples"), i, smp) {
+	json_array_foreach (json_object_get(rec, "samples"), i, smp) {
 		json_t *x = json_object_get(smp, "extra");
 
 		if (!x || json_is_null(x))
@@ -901,6 +906,18 @@ static int rec_result(struct hvt_ingest *in, json_t *rec)
 	ret = check_result(in, rec);
 	if (ret)
 		return ret;
+	if (in->dry) {
+		json_array_foreach (json_object_get(rec, "samples"), i, smp) {
+			const char *name;
+			json_t *v;
+
+			json_object_foreach (json_object_get(smp, "values"), name, v) {
+				in->nsamples += json_is_number(v);
+			}
+		}
+		in->nresults++;
+		return 0;
+	}
 	bench = json_string_value(json_object_get(rec, "bench"));
 	key = json_string_value(json_object_get(rec, "case"));
 	metrics = json_object_get(rec, "metrics");
@@ -914,7 +931,7 @@ static int rec_result(struct hvt_ingest *in, json_t *rec)
 	mid = hvt_calloc(nm ? nm : 1, sizeof(*mid));
 	if (!mid)
 		return -ENOMEM;
-	json_array_foreach(metrics, i, m) {
+	json_array_foreach (metrics, i, m) {
 		const char *dir = json_string_value(json_object_get(m, "dir"));
 
 		ret = find_or_add_metric(in, case_id, json_string_value(json_object_get(m, "name")),
@@ -924,7 +941,7 @@ static int rec_result(struct hvt_ingest *in, json_t *rec)
 			goto out;
 	}
 
-	json_array_foreach(samples, i, smp) {
+	json_array_foreach (samples, i, smp) {
 		int rep = (int)json_integer_value(json_object_get(smp, "rep"));
 		int warm = json_is_true(json_object_get(smp, "warmup"));
 		json_t *values = json_object_get(smp, "values");
@@ -932,7 +949,7 @@ static int rec_result(struct hvt_ingest *in, json_t *rec)
 		json_t *v;
 		size_t j;
 
-		json_array_foreach(metrics, j, m) {
+		json_array_foreach (metrics, j, m) {
 			v = json_object_get(values, json_string_value(json_object_get(m, "name")));
 			/* null = not measured (NaN in the writer): no sample */
 			if (!json_is_number(v))
@@ -950,9 +967,8 @@ static int rec_result(struct hvt_ingest *in, json_t *rec)
 			ret = st_done(in, s, "cannot insert sample");
 			if (ret)
 				goto out;
-			in->nsamples++;
 		}
-		json_object_foreach(json_object_get(smp, "side"), name, v) {
+		json_object_foreach (json_object_get(smp, "side"), name, v) {
 			if (!json_is_number(v))
 				continue;
 			s = st_reset(in, S_INS_SIDE);
@@ -980,9 +996,6 @@ static int rec_result(struct hvt_ingest *in, json_t *rec)
 	if (ret)
 		goto out;
 	ret = st_done(in, s, "cannot insert result");
-	if (ret)
-		goto out;
-	in->nresults++;
 out:
 	free(mid);
 	return ret;
@@ -1001,6 +1014,8 @@ static int rec_skip(struct hvt_ingest *in, json_t *rec)
 		return err;
 	if (check_case_key(in, bench, key))
 		return -EINVAL;
+	if (in->dry)
+		return 0;
 	s = st_reset(in, S_INS_SKIP);
 	sqlite3_bind_int64(s, 1, in->run_id);
 	sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
@@ -1036,7 +1051,7 @@ static int rec_error(struct hvt_ingest *in, json_t *rec)
 	json_t *eno = get(in, rec, "", "errno", K_INT, 0, &err);
 	const char *message = get_str(in, rec, "message", 1, &err);
 
-	if (err)
+	if (err || in->dry)
 		return err;
 	return insert_error(in, bench, key, round, eno, message);
 }
@@ -1061,7 +1076,7 @@ static int rec_end(struct hvt_ingest *in, json_t *rec)
 	snprintf(in->end_status, sizeof(in->end_status), "%s", status);
 	in->saw_end = 1;
 	time_text(t, tbuf, sizeof(tbuf));
-	if (!tbuf[0])
+	if (in->dry || !tbuf[0])
 		return 0;
 	s = st_reset(in, S_UPD_END);
 	sqlite3_bind_int64(s, 1, in->run_id);
@@ -1069,16 +1084,26 @@ static int rec_end(struct hvt_ingest *in, json_t *rec)
 	return st_done(in, s, "cannot store end");
 }
 
+/* agent mode marks the end of each round; nothing to store beyond validation */
+static int rec_round(struct hvt_ingest *in, json_t *rec)
+{
+	int err = 0;
+
+	get(in, rec, "", "round", K_INT, 1, &err);
+	return err;
+}
+
 static const struct {
 	const char *type;
 	int (*fn)(struct hvt_ingest *in, json_t *rec);
 } rec_types[] = {
-	{ HVT_REC_FINGERPRINT, rec_fingerprint },
-	{ HVT_REC_PLAN, rec_plan },
-	{ HVT_REC_RESULT, rec_result },
-	{ HVT_REC_SKIP, rec_skip },
-	{ HVT_REC_ERROR, rec_error },
-	{ HVT_REC_END, rec_end },
+    {HVT_REC_FINGERPRINT, rec_fingerprint},
+    {HVT_REC_PLAN, rec_plan},
+    {HVT_REC_RESULT, rec_result},
+    {HVT_REC_SKIP, rec_skip},
+    {HVT_REC_ERROR, rec_error},
+    {HVT_REC_END, rec_end},
+    {HVT_REC_ROUND, rec_round},
 };
 
 static int is_blank(const char *s)
@@ -1151,7 +1176,8 @@ static int ingest_record(struct hvt_ingest *in, json_t *rec)
 	return -EINVAL;
 }
 
-int hvt_ingest_line(struct hvt_ingest *in, const char *line, int lineno)
+/* Check (dry) or store one record line. */
+static int process_line(struct hvt_ingest *in, const char *line, int lineno)
 {
 	json_error_t jerr;
 	json_t *rec;
@@ -1159,43 +1185,119 @@ int hvt_ingest_line(struct hvt_ingest *in, const char *line, int lineno)
 
 	in->lineno = lineno;
 	in->type = NULL;
-	if (is_blank(line))
-		return 0;
 	rec = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
 	if (!rec) {
 		bad(in, "invalid JSON at column %d: %s", jerr.column, jerr.text);
 		return -EINVAL;
 	}
-	if (!json_is_object(rec)) {
+	if (json_is_object(rec)) {
+		ret = ingest_record(in, rec);
+	} else {
 		bad(in, "a record must be a JSON object");
-		json_decref(rec);
-		return -EINVAL;
+		ret = -EINVAL;
 	}
-	/* a failed record leaves nothing behind, so the caller may go on */
-	ret = st_done(in, st_reset(in, S_SAVEPOINT), "cannot start savepoint");
-	if (ret)
-		goto out;
-	ret = ingest_record(in, rec);
-	if (ret) {
-		sqlite3_step(st_reset(in, S_ROLLBACK_TO));
-		sqlite3_reset(in->s[S_ROLLBACK_TO]);
-		sqlite3_step(st_reset(in, S_RELEASE));
-		sqlite3_reset(in->s[S_RELEASE]);
-		goto out;
-	}
-	ret = st_done(in, st_reset(in, S_RELEASE), "cannot release savepoint");
-	for (const unsigned char *p = (const unsigned char *)line; *p; p++)
-		in->hash = (in->hash ^ *p) * 0x100000001b3ull;
-	in->hash = (in->hash ^ '\n') * 0x100000001b3ull;
-out:
 	in->type = NULL;
 	json_decref(rec);
 	return ret;
 }
 
+static int spool_fail(struct hvt_ingest *in)
+{
+	hvt_err("cannot spool the records of '%s': %s", in->source, strerror(errno));
+	return -EIO;
+}
+
+int hvt_ingest_line(struct hvt_ingest *in, const char *line, int lineno)
+{
+	size_t len = strlen(line);
+	int ret;
+
+	if (is_blank(line))
+		return 0;
+	/* a refused record changes nothing, so the caller may go on with the next */
+	ret = process_line(in, line, lineno);
+	if (ret)
+		return ret;
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	if (fprintf(in->spool, "L %d ", lineno) < 0 || fwrite(line, 1, len, in->spool) != len ||
+	    fputc('\n', in->spool) == EOF)
+		return spool_fail(in);
+	for (size_t i = 0; i < len; i++)
+		in->hash = (in->hash ^ (unsigned char)line[i]) * 0x100000001b3ull;
+	in->hash = (in->hash ^ '\n') * 0x100000001b3ull;
+	return 0;
+}
+
 int hvt_ingest_error(struct hvt_ingest *in, const char *message)
 {
-	return insert_error(in, NULL, NULL, NULL, NULL, message);
+	if (fputs("E ", in->spool) == EOF)
+		return spool_fail(in);
+	for (const char *p = message; *p; p++)
+		if (fputc(*p == '\n' ? ' ' : *p, in->spool) == EOF)
+			return spool_fail(in);
+	if (fputc('\n', in->spool) == EOF)
+		return spool_fail(in);
+	return 0;
+}
+
+static int insert_run(struct hvt_ingest *in)
+{
+	static const char ins_run[] =
+	    "INSERT INTO runs(uuid, label, target, suite, source, status, "
+	    "started) VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6)";
+	sqlite3_stmt *s = NULL;
+	char uuid[37];
+	int ret = 0;
+
+	gen_uuid(uuid);
+	if (sqlite3_prepare_v2(in->st->db, ins_run, -1, &s, NULL) != SQLITE_OK)
+		return db_err(in->st, "cannot prepare statement");
+	sqlite3_bind_text(s, 1, uuid, -1, SQLITE_TRANSIENT);
+	bind_opt_text(s, 2, in->label);
+	bind_opt_text(s, 3, in->target);
+	bind_opt_text(s, 4, in->suite);
+	bind_opt_text(s, 5, in->source);
+	bind_opt_text(s, 6, in->started);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		ret = db_err(in->st, "cannot insert run");
+	else
+		in->run_id = sqlite3_last_insert_rowid(in->st->db);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* Store the spooled records; inside the commit's transaction. */
+static int replay(struct hvt_ingest *in)
+{
+	char *entry = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int ret = 0;
+
+	if (fflush(in->spool) || fseek(in->spool, 0, SEEK_SET))
+		return spool_fail(in);
+	in->dry = 0;
+	in->saw_fingerprint = in->saw_end = 0;
+	while (!ret && (len = getline(&entry, &cap, in->spool)) > 0) {
+		char *p;
+		long ln;
+
+		entry[len - 1] = '\0';
+		if (entry[0] == 'E') {
+			ret = insert_error(in, NULL, NULL, NULL, NULL, entry + 2);
+			continue;
+		}
+		ln = strtol(entry + 2, &p, 10);
+		/* checked on arrival: a failure now is the store's, not the record's */
+		ret = process_line(in, p + 1, (int)ln);
+		if (ret == -EINVAL)
+			ret = -EIO;
+	}
+	if (!ret && ferror(in->spool))
+		ret = spool_fail(in);
+	free(entry);
+	return ret;
 }
 
 int64_t hvt_ingest_commit(struct hvt_ingest *in, const char *status)
@@ -1203,14 +1305,23 @@ int64_t hvt_ingest_commit(struct hvt_ingest *in, const char *status)
 	static const char upd[] = "UPDATE runs SET status = ?2, ended = COALESCE(ended, ?3), "
 				  "payload_hash = ?4 WHERE id = ?1";
 	struct hvt_store *st = in->st;
-	int64_t ret = in->run_id;
 	sqlite3_stmt *s = NULL;
 	char ended[64], hash[24];
+	int64_t ret;
 
 	if (!status)
 		status = in->saw_end ? in->end_status : "partial";
 	now_iso(ended, sizeof(ended));
 	snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)in->hash);
+	ret = exec(st, "BEGIN IMMEDIATE", "cannot start transaction");
+	if (ret)
+		goto out_free;
+	ret = insert_run(in);
+	if (ret)
+		goto out_rollback;
+	ret = replay(in);
+	if (ret)
+		goto out_rollback;
 	if (sqlite3_prepare_v2(st->db, upd, -1, &s, NULL) != SQLITE_OK) {
 		ret = db_err(st, "cannot prepare statement");
 		goto out_rollback;
@@ -1233,24 +1344,23 @@ int64_t hvt_ingest_commit(struct hvt_ingest *in, const char *status)
 		ret = db_err(st, "cannot commit run");
 		goto out_rollback;
 	}
-	free_ingest(in);
-	return ret;
+	ret = in->run_id;
+	goto out_free;
 
 out_rollback:
 	sqlite3_finalize(s);
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_reset(in->s[i]);
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+out_free:
 	free_ingest(in);
 	return ret;
 }
 
 void hvt_ingest_abort(struct hvt_ingest *in)
 {
-	if (!in)
-		return;
-	for (int i = 0; i < S_COUNT; i++)
-		sqlite3_reset(in->s[i]);
-	sqlite3_exec(in->st->db, "ROLLBACK", NULL, NULL, NULL);
-	free_ingest(in);
+	if (in)
+		free_ingest(in);
 }
 
 /* ---------------------------------------------------------------- queries */
@@ -1282,9 +1392,9 @@ int hvt_store_resolve(struct hvt_store *st, const char *spec, int64_t *run_id)
 			return db_err(st, "cannot prepare statement");
 		sqlite3_bind_int64(s, 1, id);
 	} else {
-		if (sqlite3_prepare_v2(st->db,
-				       "SELECT id FROM runs WHERE label = ?1 ORDER BY id DESC LIMIT 1",
-				       -1, &s, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(
+			st->db, "SELECT id FROM runs WHERE label = ?1 ORDER BY id DESC LIMIT 1", -1,
+			&s, NULL) != SQLITE_OK)
 			return db_err(st, "cannot prepare statement");
 		sqlite3_bind_text(s, 1, spec, -1, SQLITE_TRANSIENT);
 	}
@@ -1352,11 +1462,11 @@ static int series_push(struct hvt_series *se, double v, int round, int rep)
 int hvt_store_series(struct hvt_store *st, int64_t run_id, struct hvt_series **out, size_t *n)
 {
 	static const char sql[] =
-		"SELECT s.metric_id, c.case_key, c.bench, m.name, m.unit, m.higher_better, "
-		"s.value, s.round, s.rep FROM samples s "
-		"JOIN cases c ON c.id = s.case_id JOIN metrics m ON m.id = s.metric_id "
-		"WHERE s.run_id = ?1 AND s.warmup = 0 "
-		"ORDER BY c.case_key, m.name, s.round, s.rep, s.rowid";
+	    "SELECT s.metric_id, c.case_key, c.bench, m.name, m.unit, m.higher_better, "
+	    "s.value, s.round, s.rep FROM samples s "
+	    "JOIN cases c ON c.id = s.case_id JOIN metrics m ON m.id = s.metric_id "
+	    "WHERE s.run_id = ?1 AND s.warmup = 0 "
+	    "ORDER BY c.case_key, m.name, s.round, s.rep, s.rowid";
 	struct hvt_series *arr = NULL;
 	size_t len = 0, cap = 0;
 	int64_t last = -1;
@@ -1445,15 +1555,15 @@ static json_t *col_json(sqlite3_stmt *s, int i, int parse)
 json_t *hvt_store_run_info(struct hvt_store *st, int64_t run_id)
 {
 	static const char sql[] =
-		"SELECT id, uuid, label, target, suite, source, status, started, ended, "
-		"tool_version, tool_commit, host, seed, payload_hash, fingerprint, plan, "
-		"(SELECT COUNT(DISTINCT case_id) FROM results_extra WHERE run_id = runs.id), "
-		"(SELECT COUNT(*) FROM samples WHERE run_id = runs.id) "
-		"FROM runs WHERE id = ?1";
+	    "SELECT id, uuid, label, target, suite, source, status, started, ended, "
+	    "tool_version, tool_commit, host, seed, payload_hash, fingerprint, plan, "
+	    "(SELECT COUNT(DISTINCT case_id) FROM results_extra WHERE run_id = runs.id), "
+	    "(SELECT COUNT(*) FROM samples WHERE run_id = runs.id) "
+	    "FROM runs WHERE id = ?1";
 	static const char *const keys[] = {
-		"id",	   "uuid",   "label", "target",	      "suite",	     "source",
-		"status",  "started", "ended", "version",     "commit",	     "host",
-		"seed",	   "payload_hash", "fingerprint", "plan", "ncases", "nsamples",
+	    "id",     "uuid",	      "label",	     "target",	"suite",  "source",
+	    "status", "started",      "ended",	     "version", "commit", "host",
+	    "seed",   "payload_hash", "fingerprint", "plan",	"ncases", "nsamples",
 	};
 	sqlite3_stmt *s = NULL;
 	json_t *o = NULL;
@@ -1515,7 +1625,7 @@ static json_t *rows_json(struct hvt_store *st, const char *sql, int64_t run_id,
 
 json_t *hvt_store_run_skips(struct hvt_store *st, int64_t run_id)
 {
-	static const char *const keys[] = { "case", "bench", "params", "reason" };
+	static const char *const keys[] = {"case", "bench", "params", "reason"};
 
 	return rows_json(st,
 			 "SELECT case_key, bench, params, reason FROM skips WHERE run_id = ?1 "
@@ -1525,7 +1635,7 @@ json_t *hvt_store_run_skips(struct hvt_store *st, int64_t run_id)
 
 json_t *hvt_store_run_errors(struct hvt_store *st, int64_t run_id)
 {
-	static const char *const keys[] = { "case", "bench", "round", "errno", "message" };
+	static const char *const keys[] = {"case", "bench", "round", "errno", "message"};
 
 	return rows_json(st,
 			 "SELECT case_key, bench, round, errno, message FROM errors "

@@ -11,6 +11,11 @@ extern const struct hvt_bench hvt_bench_null_fault;
 /* cpu family */
 /* mem family */
 /* io family */
+extern const struct hvt_bench hvt_bench_io_randread;
+extern const struct hvt_bench hvt_bench_io_randwrite;
+extern const struct hvt_bench hvt_bench_io_randrw;
+extern const struct hvt_bench hvt_bench_io_seqread;
+extern const struct hvt_bench hvt_bench_io_seqwrite;
 /* net family */
 /* coll family */
 /* gpu family */

@@ -9,9 +9,20 @@ const struct hvt_bench *const hvt_benches[] = {
 	/* cpu family */
 	/* mem family */
 	/* io family */
+#ifdef HAVE_URING
+	&hvt_bench_io_randread,
+	&hvt_bench_io_randwrite,
+	&hvt_bench_io_randrw,
+	&hvt_bench_io_seqread,
+	&hvt_bench_io_seqwrite,
+#endif
 	/* net family */
 	/* coll family */
+#if defined(HAVE_CUDA) || defined(HAVE_MPI)
+#endif
 	/* gpu family */
+#ifdef HAVE_CUDA
+#endif
 	/* null family */
 	&hvt_bench_null_loop,
 	&hvt_bench_null_fault,
@@ -26,8 +37,12 @@ const struct hvt_unbuilt hvt_unbuilt[] = {
 #ifndef HAVE_VERBS
 	{ "net.rdma", "built without libibverbs (install libibverbs-dev and rebuild)" },
 #endif
-	{ "coll", "not built: the coll family is not implemented yet" },
-	{ "gpu", "not built: the gpu family is not implemented yet" },
+#if !defined(HAVE_CUDA) && !defined(HAVE_MPI)
+	{ "coll", "built without CUDA headers (CUDA_HOME) and without MPI: the mpi backend is in hvtax-bench-mpi (needs mpicc)" },
+#endif
+#ifndef HAVE_CUDA
+	{ "gpu", "built without CUDA headers (install CUDA and NCCL, set CUDA_HOME and rebuild)" },
+#endif
 };
 
 const size_t hvt_nunbuilt = HVT_ARRAY_SIZE(hvt_unbuilt);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* hvtax: the control plane. Runs suites in targets, stores results, analyses and reports. */
 #include <stdio.h>
 #include <string.h>
 
 #include "compare.h"
+#include "matrix.h"
 #include "run.h"
 #include "runs.h"
 #include "../common/util.h"
@@ -16,6 +16,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", hvt_cmd_run, "run a suite in a target and store it (--target host --suite quick)" },
+	{ "matrix", hvt_cmd_matrix, "one suite in several targets, interleaved; taxes against host" },
 	{ "runs", hvt_cmd_runs, "list stored runs" },
 	{ "show", hvt_cmd_show, "one run: environment and per-case statistics" },
 	{ "compare", hvt_cmd_compare, "tax of CAND against BASE per case and metric, with 95% CI" },
@@ -30,7 +31,6 @@ static void usage(FILE *f)
 		   "every sample stored in SQLite, taxes with confidence intervals.\n\ncommands:\n");
 	for (size_t i = 0; i < HVT_ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\nexit status: 0 ok, 1 failure, 2 usage or bad input, 3 gate failed\n");
 }
 
 int main(int argc, char **argv)

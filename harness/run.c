@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "matrix.h"
 #include "run.h"
 #include "runs.h"
 #include "store.h"
+#include "target.h"
 #include "../bench/suite.h"
 #include "../common/units.h"
 #include "../common/util.h"
@@ -75,7 +77,9 @@ static void usage(FILE *f)
 		   "arrived before it), and prints the new run id.\n"
 		   "\n"
 		   "  -s, --suite S     suite name (configs/S.ini) or file\n"
-		   "  -t, --target T    host (default); container and vm come with 'hvtax matrix'\n"
+		   "  -t, --target T    host (default), container, vm or ssh:HOST (configs/targets/)\n"
+		   "  -c, --target-config FILE  target settings read after configs/targets/KIND.ini\n"
+		   "      --payload DIR payload for container/vm/ssh (default build/payload)\n"
 		   "  -l, --label L     label to find the run by later (compare, gate, report)\n"
 		   "      --db FILE     database (default $HVTAX_DB or %s)\n"
 		   "      --timeout T   kill the run after T (default: 3x the suite's estimate + 60s)\n"
@@ -90,8 +94,13 @@ int hvt_cmd_run(int argc, char **argv)
 		{ "label", required_argument, NULL, 'l' }, { "db", required_argument, NULL, 'D' },
 		{ "timeout", required_argument, NULL, 'T' }, { "help", no_argument, NULL, 'h' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "target-config", required_argument, NULL, 'c' },
+		{ "payload", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *confs[17] = { NULL };
+	const char *payload = NULL;
+	size_t nconf = 0;
 	const char *suite = NULL, *target = "host", *label = NULL, *db = hvt_default_db();
 	uint64_t timeout_ns = 0;
 	struct hvt_suite s;
@@ -104,8 +113,18 @@ int hvt_cmd_run(int argc, char **argv)
 	memset(&st, 0, sizeof(st));
 	memset(&sink, 0, sizeof(sink));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+s:t:l:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:t:l:c:qh", lo, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			if (nconf == 16) {
+				hvt_err("--target-config: at most 16 files");
+				return HVT_EXIT_USAGE;
+			}
+			confs[nconf++] = optarg;
+			break;
+		case 'P':
+			payload = optarg;
+			break;
 		case 's':
 			suite = optarg;
 			break;
@@ -139,10 +158,32 @@ int hvt_cmd_run(int argc, char **argv)
 		hvt_err("run: --suite is required (e.g. --suite quick)");
 		return HVT_EXIT_USAGE;
 	}
-	if (strcmp(target, "host") != 0) {
-		hvt_err("run: unknown target '%s' (targets: host; container and vm through 'hvtax matrix')",
-			target);
+	if (!hvt_target_find(target)) {
+		hvt_err("run: unknown target '%s' (targets: %s)", target, hvt_target_kinds());
 		return HVT_EXIT_USAGE;
+	}
+	if (strcmp(target, "host") != 0 || nconf || payload) {
+		/* other targets keep an agent up and drive its rounds, as the matrix does */
+		struct hvt_matrix_opts mo;
+		int64_t id = 0;
+		const char *one[1] = { target };
+
+		memset(&mo, 0, sizeof(mo));
+		mo.suite = suite;
+		mo.targets = one;
+		mo.ntargets = 1;
+		mo.label = label;
+		mo.db = db;
+		mo.conf_files = confs;
+		mo.payload = payload;
+		mo.extra = optind < argc ? argv + optind : NULL;
+		mo.round_timeout_ns = timeout_ns;
+		rc = hvt_matrix_run(&mo, &id);
+		if (id > 0)
+			printf("%lld\n", (long long)id);
+		else if (id == 0 && rc == HVT_EXIT_OK)
+			rc = HVT_EXIT_SKIP; /* this machine cannot run the target (reason printed) */
+		return rc;
 	}
 	/* validate the suite here, before anything starts or is stored */
 	if (hvt_suite_load(suite, &s))

@@ -8,11 +8,11 @@ set -euo pipefail
 # build: compiler, pkg-config and the libraries of DESIGN.md
 BUILD_PKGS=(build-essential pkg-config libjansson-dev libinih-dev libsqlite3-dev sqlite3
 	libhwloc-dev hwloc libnuma-dev liburing-dev libibverbs-dev libpfm4-dev libcairo2-dev
-	libcmocka-dev)
+	libcmocka-dev openmpi-bin libopenmpi-dev)
 # tests and the main job: JSON checks, real targets (container, VM)
-RUN_PKGS=(python3 jq procps iproute2 util-linux e2fsprogs)
+RUN_PKGS=(python3 jq procps iproute2 util-linux e2fsprogs podman runc qemu-system-x86 linux-image-amd64 busybox-static cpio chromium)
 # reference tools for the side-by-side comparison scripts
-COMPARE_PKGS=(linux-perf fio likwid mbw)
+COMPARE_PKGS=(linux-perf fio likwid mbw sockperf qperf iperf3)
 
 want=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}")
 if [ "${1:-}" = "--compare" ]; then

@@ -1,0 +1,622 @@
+/* SPDX-License-Identifier: MIT */
+/* hvtax matrix: targets kept up side by side, rounds interleaved, paired taxes against host. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "child.h"
+#include "compare.h"
+#include "matrix.h"
+#include "runs.h"
+#include "store.h"
+#include "target.h"
+#include "../bench/suite.h"
+#include "../common/units.h"
+#include "../common/util.h"
+
+struct slot {
+	struct hvt_target t;
+	struct hvt_ingest *in;
+	int inited, live, failed, skipped, saw_end, bad;
+	int64_t run_id;
+	double busy_s; /* time spent in rounds, for the progress line */
+};
+
+static int record_type(const char *line, const char *type)
+{
+	char pat[48];
+
+	snprintf(pat, sizeof(pat), "\"type\":\"%s\"", type);
+	return strstr(line, pat) != NULL;
+}
+
+/* Store one line; a bad record is kept as an error of the run, the rest still counts. */
+static int feed(struct slot *s, const char *line)
+{
+	int r = hvt_ingest_line(s->in, line, s->t.lineno);
+
+	if (record_type(line, "end"))
+		s->saw_end = 1;
+	if (r == -EINVAL) {
+		s->bad++;
+		return 0;
+	}
+	return r;
+}
+
+/* A hint of what went wrong inside: the engine's stderr or the guest console's last line. */
+static void tail_hint(struct slot *s, char *buf, size_t len)
+{
+	char t[256] = "";
+
+	hvt_target_stderr_tail(&s->t, t, sizeof(t));
+	if (!t[0] && s->t.console[0]) {
+		char *c = hvt_read_file(s->t.console, NULL);
+
+		if (c) {
+			char *end = c + strlen(c), *nl;
+
+			while (end > c && (end[-1] == '\n' || end[-1] == '\r'))
+				*--end = '\0';
+			nl = strrchr(c, '\n');
+			snprintf(t, sizeof(t), "console: %s", nl ? nl + 1 : c);
+			free(c);
+		}
+	}
+	snprintf(buf, len, "%s%s", t[0] ? "; " : "", t);
+}
+
+/* Stop the target and store its run as failed with `msg` and what arrived. */
+static void fail_slot(struct slot *s, const char *msg)
+{
+	char hint[300];
+
+	tail_hint(s, hint, sizeof(hint));
+	hvt_target_stop(&s->t, 2 * HVT_TARGET_S);
+	if (!s->in) {
+		hvt_err("%s: %s%s", s->t.name, msg, hint);
+		s->failed = 1;
+		s->live = 0;
+		return;
+	}
+	{
+		char *full = hvt_asprintf("%s: %s%s", s->t.name, msg, hint);
+
+		hvt_err("%s", full ? full : msg);
+		hvt_ingest_error(s->in, full ? full : msg);
+		free(full);
+	}
+	s->run_id = hvt_ingest_commit(s->in, "failed");
+	s->in = NULL;
+	s->failed = 1;
+	s->live = 0;
+	if (s->run_id > 0)
+		hvt_info("%s: stored run %lld (failed)", s->t.name, (long long)s->run_id);
+}
+
+/*
+ * Read and store records until one for which `until` holds. 1 found, 0 timed
+ * out, -EPIPE ended, -EINTR interrupted, other -errno store errors.
+ */
+static int pump(struct slot *s, uint64_t deadline, int (*until)(const char *line, long k), long k)
+{
+	for (;;) {
+		const char *line;
+		int r = hvt_target_read(&s->t, deadline, &line);
+
+		if (r <= 0)
+			return r;
+		r = feed(s, line);
+		if (r)
+			return r;
+		if (until(line, k))
+			return 1;
+	}
+}
+
+static int is_plan(const char *line, long k)
+{
+	(void)k;
+	return record_type(line, "plan") || record_type(line, "end");
+}
+
+static int is_round(const char *line, long k)
+{
+	json_t *j, *v;
+	int hit = 0;
+
+	if (record_type(line, "end"))
+		return 1;
+	if (!record_type(line, "round"))
+		return 0;
+	j = json_loads(line, 0, NULL);
+	v = json_object_get(j, "round");
+	hit = json_is_integer(v) && json_integer_value(v) == k;
+	json_decref(j);
+	return hit;
+}
+
+static int is_end(const char *line, long k)
+{
+	(void)k;
+	return record_type(line, "end");
+}
+
+static void describe_exit(struct slot *s, char *buf, size_t len)
+{
+	if (!s->t.reaped)
+		hvt_target_wait(&s->t, 2 * HVT_TARGET_S);
+	if (s->t.reaped)
+		hvt_child_describe(s->t.status, buf, len);
+	else
+		snprintf(buf, len, "closed its output");
+}
+
+static int start_slot(struct slot *s, struct hvt_store *st, const struct hvt_matrix_opts *o,
+		      const struct hvt_launch *l, const char *suite_name)
+{
+	struct hvt_run_meta m = { .target = s->t.name, .suite = suite_name, .source = s->t.name };
+	char *label = NULL, msg[1400];
+	int r;
+
+	if (o->label)
+		label = hvt_strdup(o->label);
+	else if (o->label_prefix && *o->label_prefix)
+		label = hvt_asprintf("%s-%s", o->label_prefix, s->t.name);
+	else
+		label = hvt_strdup(s->t.name);
+	m.label = label;
+	r = hvt_target_start(&s->t, l);
+	if (r == -ENODEV) {
+		/* this host cannot run the target: skipped, nothing stored */
+		hvt_warn("%s: skipped: %s", s->t.name, s->t.why);
+		hvt_target_stop(&s->t, HVT_TARGET_S);
+		s->skipped = 1;
+		free(label);
+		return 0;
+	}
+	s->in = hvt_ingest_begin(st, &m);
+	free(label);
+	if (!s->in) {
+		hvt_target_stop(&s->t, HVT_TARGET_S);
+		s->run_id = -1;
+		s->failed = 1;
+		return -EIO;
+	}
+	if (r) {
+		snprintf(msg, sizeof(msg), "cannot start: %s", s->t.why);
+		fail_slot(s, msg);
+		return 0;
+	}
+	s->live = 1;
+	hvt_info("%s: started; waiting for its agent (up to %.0fs)", s->t.name,
+		 (double)s->t.conf.start_timeout_ns * 1e-9);
+	r = pump(s, hvt_now_ns() + s->t.conf.start_timeout_ns, is_plan, 0);
+	if (r == 1 && !s->saw_end)
+		return 0;
+	if (r == 1) {
+		fail_slot(s, "the agent ended before its first round (see the run's errors)");
+	} else if (r == 0) {
+		snprintf(msg, sizeof(msg), "no plan from the agent within %.0fs",
+			 (double)s->t.conf.start_timeout_ns * 1e-9);
+		fail_slot(s, msg);
+	} else if (r == -EPIPE) {
+		char how[128];
+
+		describe_exit(s, how, sizeof(how));
+		snprintf(msg, sizeof(msg), "the agent %s before its plan", how);
+		fail_slot(s, msg);
+	} else {
+		fail_slot(s, r == -EINTR ? "interrupted" : "cannot store its records");
+		return r == -EINTR ? r : 0;
+	}
+	return 0;
+}
+
+static void finish_slot(struct slot *s)
+{
+	char msg[256] = "", how[128];
+	const char *status = "ok";
+	int r;
+
+	if (!s->live)
+		return;
+	if (hvt_target_send(&s->t, "end") == 0)
+		r = pump(s, hvt_now_ns() + s->t.conf.stop_timeout_ns, is_end, 0);
+	else
+		r = -EPIPE;
+	if (r != 1 && !s->saw_end) {
+		snprintf(msg, sizeof(msg), "no end record within %.0fs of 'end'",
+			 (double)s->t.conf.stop_timeout_ns * 1e-9);
+		fail_slot(s, msg);
+		return;
+	}
+	/* a guest must power off by itself; one that does not is killed, and that is a failure */
+	if (!hvt_target_wait(&s->t, s->t.conf.stop_timeout_ns)) {
+		snprintf(msg, sizeof(msg), "%s within %.0fs after its end record; killed",
+			 strcmp(s->t.ops->kind, "vm") ? "did not exit" : "the guest did not power off",
+			 (double)s->t.conf.stop_timeout_ns * 1e-9);
+		fail_slot(s, msg);
+		return;
+	}
+	describe_exit(s, how, sizeof(how));
+	if (hvt_ingest_end_status(s->in) && strcmp(hvt_ingest_end_status(s->in), "ok"))
+		status = "failed";
+	if (s->t.damaged) {
+		snprintf(msg, sizeof(msg), "%u records arrived damaged and were dropped", s->t.damaged);
+		hvt_ingest_error(s->in, msg);
+		status = "failed";
+	}
+	if (s->bad) {
+		snprintf(msg, sizeof(msg), "%d malformed records were not stored", s->bad);
+		hvt_ingest_error(s->in, msg);
+		status = "failed";
+	}
+	hvt_target_stop(&s->t, 2 * HVT_TARGET_S);
+	s->run_id = hvt_ingest_commit(s->in, status);
+	s->in = NULL;
+	s->live = 0;
+	if (strcmp(status, "ok"))
+		s->failed = 1;
+	if (s->run_id > 0)
+		hvt_info("%s: stored run %lld (%s)", s->t.name, (long long)s->run_id, status);
+	else
+		s->failed = 1;
+}
+
+static uint64_t round_timeout(const struct hvt_suite *su, size_t ncases_guess)
+{
+	double n = su->ncases ? (double)su->ncases : (double)ncases_guess;
+	double est = n * ((double)su->set.warmup_ns + (double)su->set.reps * (double)su->set.duration_ns);
+
+	/* time-bounded cases keep even an emulated guest near this; set-up (files) is not bounded */
+	return (uint64_t)(5 * est) + 120 * HVT_TARGET_S;
+}
+
+int hvt_matrix_run(const struct hvt_matrix_opts *o, int64_t *run_ids)
+{
+	struct hvt_suite su;
+	struct hvt_store st;
+	struct slot *slots;
+	struct hvt_launch l = { .benches = o->benches, .extra = o->extra };
+	unsigned rounds;
+	uint64_t rto;
+	int rc = HVT_EXIT_OK, have_suite = 0, interrupted = 0;
+
+	memset(&su, 0, sizeof(su));
+	memset(&st, 0, sizeof(st));
+	hvt_settings_default(&su.set);
+	if (o->suite) {
+		if (hvt_suite_load(o->suite, &su))
+			return HVT_EXIT_USAGE;
+		have_suite = 1;
+		l.suite_path = su.path;
+	}
+	rounds = o->rounds ? o->rounds : su.set.rounds;
+	rto = o->round_timeout_ns ? o->round_timeout_ns : round_timeout(&su, 4);
+	slots = hvt_calloc(o->ntargets, sizeof(*slots));
+	if (!slots) {
+		rc = HVT_EXIT_FAIL;
+		goto out_suite;
+	}
+	for (size_t i = 0; i < o->ntargets; i++) {
+		run_ids[i] = 0;
+		if (hvt_target_init(&slots[i].t, o->targets[i], o->conf_files, o->payload)) {
+			rc = HVT_EXIT_USAGE;
+			goto out_slots;
+		}
+		slots[i].inited = 1;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(slots[j].t.name, slots[i].t.name)) {
+				hvt_err("target '%s' given twice", slots[i].t.name);
+				rc = HVT_EXIT_USAGE;
+				goto out_slots;
+			}
+	}
+	if (hvt_store_open(&st, o->db)) {
+		rc = HVT_EXIT_FAIL;
+		goto out_slots;
+	}
+	hvt_target_catch_signals();
+	hvt_info("matrix: suite '%s', %u rounds interleaved over %zu targets; round timeout %.0fs",
+		 su.set.name[0] ? su.set.name : "adhoc", rounds, o->ntargets, (double)rto * 1e-9);
+	for (size_t i = 0; i < o->ntargets && !interrupted; i++)
+		if (start_slot(&slots[i], &st, o, &l, have_suite ? su.set.name : NULL) == -EINTR)
+			interrupted = 1;
+	for (unsigned k = 0; k < rounds && !interrupted; k++) {
+		char progress[512];
+		size_t pl = 0;
+		int any = 0;
+
+		progress[0] = '\0';
+		for (size_t i = 0; i < o->ntargets && !interrupted; i++) {
+			struct slot *s = &slots[i];
+			char cmd[32], msg[256];
+			uint64_t t0 = hvt_now_ns();
+			int r;
+
+			if (!s->live)
+				continue;
+			any = 1;
+			snprintf(cmd, sizeof(cmd), "round %u", k);
+			r = hvt_target_send(&s->t, cmd);
+			if (!r)
+				r = pump(s, t0 + rto, is_round, (long)k);
+			if (r == 1 && s->saw_end) {
+				fail_slot(s, "the agent ended in the middle of the matrix");
+			} else if (r == 0) {
+				snprintf(msg, sizeof(msg), "round %u timed out after %.0fs; records before it are kept",
+					 k, (double)rto * 1e-9);
+				fail_slot(s, msg);
+			} else if (r == -EINTR) {
+				interrupted = 1;
+			} else if (r < 0) {
+				char how[128];
+
+				describe_exit(s, how, sizeof(how));
+				snprintf(msg, sizeof(msg), "the agent %s during round %u; records before it are kept",
+					 how, k);
+				fail_slot(s, msg);
+			}
+			if (pl < sizeof(progress))
+				pl += (size_t)snprintf(progress + pl, sizeof(progress) - pl, " %s %.1fs",
+						       s->t.name, (double)(hvt_now_ns() - t0) * 1e-9);
+		}
+		if (!any)
+			break;
+		hvt_info("round %u/%u:%s", k + 1, rounds, progress);
+	}
+	for (size_t i = 0; i < o->ntargets; i++) {
+		if (interrupted && slots[i].live)
+			fail_slot(&slots[i], "interrupted");
+		else
+			finish_slot(&slots[i]);
+	}
+	for (size_t i = 0; i < o->ntargets; i++) {
+		run_ids[i] = slots[i].skipped ? 0 : slots[i].run_id;
+		if (slots[i].failed)
+			rc = HVT_EXIT_FAIL;
+	}
+	if (interrupted)
+		rc = HVT_EXIT_FAIL;
+	hvt_store_close(&st);
+out_slots:
+	for (size_t i = 0; i < o->ntargets; i++) {
+		if (slots[i].in)
+			hvt_ingest_abort(slots[i].in);
+		if (slots[i].inited)
+			hvt_target_release(&slots[i].t);
+	}
+	free(slots);
+out_suite:
+	hvt_suite_release(&su);
+	return rc;
+}
+
+/* ---- the command ---- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: hvtax matrix --suite NAME|FILE --targets host,container,vm [options]\n"
+		"                    [-- more hvtax-bench options]\n"
+		"\n"
+		"Starts every target's hvtax-bench agent and keeps it up for the whole matrix,\n"
+		"runs the rounds interleaved (host, container, vm, host, ...), stores each\n"
+		"target's records as its own run labelled by target, then prints the tax of\n"
+		"each target against host from paired rounds (round k against round k).\n"
+		"A target this machine cannot run is skipped with the reason.\n"
+		"\n"
+		"  -s, --suite S            suite name (configs/S.ini) or file\n"
+		"  -b, --bench LIST         benchmarks for the agents (instead of, or with, the suite)\n"
+		"  -t, --targets LIST       comma list of %s (default host,container,vm)\n"
+		"  -p, --label-prefix P     run labels P-TARGET (default: TARGET)\n"
+		"      --db FILE            database (default $HVTAX_DB or %s)\n"
+		"  -c, --target-config FILE a target config ([container], [vm] ... sections) read\n"
+		"                           after configs/targets/KIND.ini; may be repeated\n"
+		"      --payload DIR        payload built by scripts/build-payload.sh (default: build/payload)\n"
+		"  -r, --rounds N           rounds (default: the suite's)\n"
+		"      --round-timeout T    per round and target (default: 5x the estimate + 120s)\n"
+		"      --json FILE          the comparisons as JSON too\n"
+		"  -q, --quiet              no progress on stderr\n"
+		"\n"
+		"exit status: 0 ok, 1 a target failed, 2 usage or bad config\n",
+		hvt_target_kinds(), HVT_DEFAULT_DB);
+}
+
+/* Taxes of each target against host, paired by round. */
+static int print_taxes(const char *db, const struct hvt_matrix_opts *o, const int64_t *ids,
+		       const char *json_path)
+{
+	struct hvt_store st;
+	ssize_t host = -1;
+	json_t *all = json_array();
+	int rc = 0;
+
+	for (size_t i = 0; i < o->ntargets; i++)
+		if (!strcmp(o->targets[i], "host"))
+			host = (ssize_t)i;
+	printf("\nruns:\n");
+	for (size_t i = 0; i < o->ntargets; i++) {
+		if (ids[i] > 0)
+			printf("  %-14s run %lld\n", o->targets[i], (long long)ids[i]);
+		else
+			printf("  %-14s %s\n", o->targets[i], ids[i] == 0 ? "skipped (see above)" : "not stored");
+	}
+	if (host < 0 || ids[host] <= 0) {
+		printf("\nno host run: no taxes to compute\n");
+		json_decref(all);
+		return 0;
+	}
+	if (hvt_store_open(&st, db)) {
+		json_decref(all);
+		return -EIO;
+	}
+	for (size_t i = 0; i < o->ntargets; i++) {
+		struct hvt_compare_opts co;
+		struct hvt_compare c;
+		json_t *info;
+		const char *status;
+
+		if ((ssize_t)i == host || ids[i] <= 0)
+			continue;
+		hvt_compare_opts_init(&co);
+		co.paired = 1;
+		info = hvt_store_run_info(&st, ids[i]);
+		status = json_string_value(json_object_get(info, "status"));
+		printf("\n== %s vs host (run %lld vs run %lld%s) ==\n", o->targets[i], (long long)ids[i],
+		       (long long)ids[host], status && strcmp(status, "ok") ? ", candidate run FAILED: partial" : "");
+		{
+			json_t *fp = json_object_get(info, "fingerprint");
+			json_t *h = json_object_get(fp, "harness");
+			json_t *virt = json_object_get(fp, "virt");
+
+			if (json_is_true(json_object_get(h, "emulated")) ||
+			    json_is_true(json_object_get(virt, "emulated")))
+				printf("note: %s ran under TCG emulation: its taxes are not representative "
+				       "of hardware virtualization\n", o->targets[i]);
+		}
+		json_decref(info);
+		if (hvt_compare_runs(&st, ids[host], ids[i], &co, &c)) {
+			rc = -EIO;
+			continue;
+		}
+		hvt_compare_print(&c, stdout);
+		if (all) {
+			json_t *j = hvt_compare_to_json(&c);
+
+			if (j) {
+				json_object_set_new(j, "target", json_string(o->targets[i]));
+				json_array_append_new(all, j);
+			}
+		}
+		hvt_compare_free(&c);
+	}
+	hvt_store_close(&st);
+	if (json_path && all && json_dump_file(all, json_path, JSON_INDENT(1)))
+		hvt_err("cannot write '%s'", json_path);
+	json_decref(all);
+	return rc;
+}
+
+int hvt_cmd_matrix(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "suite", required_argument, NULL, 's' },
+		{ "bench", required_argument, NULL, 'b' },
+		{ "targets", required_argument, NULL, 't' },
+		{ "label-prefix", required_argument, NULL, 'p' },
+		{ "db", required_argument, NULL, 'D' },
+		{ "target-config", required_argument, NULL, 'c' },
+		{ "payload", required_argument, NULL, 'P' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "round-timeout", required_argument, NULL, 'T' },
+		{ "json", required_argument, NULL, 'J' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct hvt_matrix_opts o;
+	const char *targets = "host,container,vm", *json_path = NULL;
+	const char *confs[17] = { NULL };
+	const char *specs[16];
+	char *tl = NULL, *save = NULL;
+	int64_t ids[16];
+	size_t nconf = 0;
+	int c, rc;
+	int64_t v;
+
+	memset(&o, 0, sizeof(o));
+	o.db = hvt_default_db();
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+s:b:t:p:c:r:qh", lo, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o.suite = optarg;
+			break;
+		case 'b':
+			o.benches = optarg;
+			break;
+		case 't':
+			targets = optarg;
+			break;
+		case 'p':
+			o.label_prefix = optarg;
+			break;
+		case 'D':
+			o.db = optarg;
+			break;
+		case 'c':
+			if (nconf == 16) {
+				hvt_err("--target-config: at most 16 files");
+				return HVT_EXIT_USAGE;
+			}
+			confs[nconf++] = optarg;
+			break;
+		case 'P':
+			o.payload = optarg;
+			break;
+		case 'r':
+			if (hvt_parse_int(optarg, &v) || v < 1 || v > 100000) {
+				hvt_err("--rounds: '%s' is not a count between 1 and 100000", optarg);
+				return HVT_EXIT_USAGE;
+			}
+			o.rounds = (unsigned)v;
+			break;
+		case 'T':
+			if (hvt_parse_duration(optarg, &o.round_timeout_ns) || !o.round_timeout_ns) {
+				hvt_err("--round-timeout: '%s' is not a duration (e.g. 5m)", optarg);
+				return HVT_EXIT_USAGE;
+			}
+			break;
+		case 'J':
+			json_path = optarg;
+			break;
+		case 'q':
+			hvt_quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return HVT_EXIT_USAGE;
+		}
+	}
+	if (!o.suite && !o.benches) {
+		hvt_err("matrix: --suite is required (e.g. --suite quick)");
+		return HVT_EXIT_USAGE;
+	}
+	o.extra = optind < argc ? argv + optind : NULL;
+	o.conf_files = confs;
+	tl = hvt_strdup(targets);
+	if (!tl)
+		return HVT_EXIT_FAIL;
+	for (char *t = strtok_r(tl, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (o.ntargets == HVT_ARRAY_SIZE(specs)) {
+			hvt_err("--targets: at most %zu targets", HVT_ARRAY_SIZE(specs));
+			free(tl);
+			return HVT_EXIT_USAGE;
+		}
+		if (!hvt_target_find(t)) {
+			hvt_err("--targets: unknown target '%s' (targets: %s)", t, hvt_target_kinds());
+			free(tl);
+			return HVT_EXIT_USAGE;
+		}
+		specs[o.ntargets++] = t;
+	}
+	if (!o.ntargets) {
+		hvt_err("--targets: empty list");
+		free(tl);
+		return HVT_EXIT_USAGE;
+	}
+	o.targets = specs;
+	rc = hvt_matrix_run(&o, ids);
+	if (rc != HVT_EXIT_USAGE && print_taxes(o.db, &o, ids, json_path) && rc == 0)
+		rc = HVT_EXIT_FAIL;
+	free(tl);
+	return rc;
+}

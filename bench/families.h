@@ -17,6 +17,11 @@ extern const struct hvt_bench hvt_bench_io_randrw;
 extern const struct hvt_bench hvt_bench_io_seqread;
 extern const struct hvt_bench hvt_bench_io_seqwrite;
 /* net family */
+extern const struct hvt_bench hvt_bench_net_tcp_lat;
+extern const struct hvt_bench hvt_bench_net_tcp_bw;
+extern const struct hvt_bench hvt_bench_net_rdma_send_lat;
+extern const struct hvt_bench hvt_bench_net_rdma_write_lat;
+extern const struct hvt_bench hvt_bench_net_rdma_write_bw;
 /* coll family */
 /* gpu family */
 

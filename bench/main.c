@@ -10,7 +10,9 @@
 #include "core.h"
 #include "driver.h"
 #include "fingerprint.h"
+#include "net.h"
 #include "params.h"
+#include "ranks.h"
 #include "suite.h"
 #include "../common/schema.h"
 #include "../common/units.h"
@@ -43,6 +45,10 @@ static void usage(FILE *f)
 		"      --seed N             case-order seed (default: from the clock; recorded)\n"
 		"  -o, --output FILE        write records to FILE instead of stdout\n"
 		"      --allow-destructive  permit writes to an explicitly named block device\n"
+		"      --listen [ADDR:]PORT serve the net cases a --peer client asks for, one\n"
+		"                           session at a time, until SIGINT or SIGTERM\n"
+		"      --peer HOST:PORT     run net cases as the client of a --listen server\n"
+		"                           (default: both ends on this host, over loopback)\n"
 		"  -q, --quiet              no progress on stderr\n"
 		"\n"
 		"exit status: 0 ok, 1 a case failed, 2 usage or bad input, 77 nothing could run\n",
@@ -119,6 +125,7 @@ json_t *hvt_fingerprint_record(void)
 
 struct opts {
 	const char *suite;
+	const char *listen; /* --listen: serve net cases instead of running any */
 	char *benches;
 	struct hvt_assign *params;
 	size_t nparams;
@@ -194,6 +201,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "rounds", required_argument, NULL, 'r' }, { "seed", required_argument, NULL, 'S' },
 		{ "output", required_argument, NULL, 'o' }, { "allow-destructive", no_argument, NULL, 'A' },
 		{ "quiet", no_argument, NULL, 'q' },	    { "help", no_argument, NULL, 'h' },
+		{ "listen", required_argument, NULL, 'L' }, { "peer", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -283,6 +291,20 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'q':
 			hvt_quiet = 1;
 			break;
+		case 'L':
+			o->listen = optarg;
+			setenv("HVT_NET_LISTEN", optarg, 1);
+			break;
+		case 'P': {
+			char h[256], pt[16];
+
+			if (hvt_net_split_hostport(optarg, h, sizeof(h), pt, sizeof(pt), 1)) {
+				hvt_err("--peer: '%s' is not HOST:PORT (e.g. 10.0.0.1:7000, [fe80::1%%eth0]:7000)", optarg);
+				return -EINVAL;
+			}
+			setenv("HVT_NET_PEER", optarg, 1);
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -294,7 +316,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		hvt_err("unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
 	}
-	if (!o->suite && !o->benches) {
+	if (!o->suite && !o->benches && !o->listen) {
 		hvt_err("nothing to run: give --suite NAME or -b BENCH (see: hvtax-bench list)");
 		return -EINVAL;
 	}
@@ -345,7 +367,23 @@ static int cmd_run(int argc, char **argv, int agent)
 		s.set.rounds = o.over.rounds;
 	if (o.have_seed)
 		s.set.seed = o.over.seed;
-	if (o.out) {
+	if (hvt_ranks_mpi()) {
+		/* every rank runs the same cases in the same order: rank 0's seed for all */
+		uint64_t seed = s.set.seed ? s.set.seed : (hvt_now_ns() ^ ((uint64_t)getpid() << 32)) | 1;
+
+		if (agent && hvt_nranks() > 1) {
+			hvt_err("agent: not available under MPI (rounds would have to reach every rank)");
+			rc = HVT_EXIT_USAGE;
+			goto out;
+		}
+		if (hvt_ranks_bcast(&seed, sizeof(seed))) {
+			rc = HVT_EXIT_FAIL;
+			goto out;
+		}
+		s.set.seed = seed;
+	}
+	/* only rank 0 writes records (the others' stdout is /dev/null) */
+	if (o.out && hvt_rank() == 0) {
 		out = fopen(o.out, "w");
 		if (!out) {
 			hvt_err("cannot open '%s': %s", o.out, strerror(errno));
@@ -353,6 +391,10 @@ static int cmd_run(int argc, char **argv, int agent)
 			rc = HVT_EXIT_FAIL;
 			goto out;
 		}
+	}
+	if (o.listen) {
+		rc = hvt_net_serve(o.listen, out, hvt_fingerprint_record());
+		goto out;
 	}
 	hvt_out_record(out, HVT_REC_FINGERPRINT, hvt_fingerprint_record());
 	r = hvt_driver_init(&d, &s, out);
@@ -364,6 +406,19 @@ static int cmd_run(int argc, char **argv, int agent)
 		hvt_err("cannot start: %s", strerror(-r));
 		rc = HVT_EXIT_FAIL;
 		goto out;
+	}
+	if (hvt_ranks_mpi()) {
+		/* collective cases meet only if every rank runs the same ones (FNV-1a of the skips) */
+		uint64_t h = 1469598103934665603ull;
+
+		for (size_t i = 0; i < s.ncases; i++)
+			h = (h ^ (d.skip[i] != NULL)) * 1099511628211ull;
+		if (!hvt_ranks_same(h)) {
+			hvt_err("ranks disagree on which cases can run here; run the same hvtax-bench-mpi on alike nodes");
+			hvt_driver_finish(&d, "failed");
+			rc = HVT_EXIT_FAIL;
+			goto out;
+		}
 	}
 	if (agent) {
 		char line[256];
@@ -398,9 +453,8 @@ out:
 	return rc;
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
-	hvt_set_prog("hvtax-bench");
 	if (argc < 2) {
 		usage(stderr);
 		return HVT_EXIT_USAGE;
@@ -423,4 +477,25 @@ int main(int argc, char **argv)
 	}
 	hvt_err("unknown command '%s' (see: hvtax-bench --help)", argv[1]);
 	return HVT_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	hvt_set_prog("hvtax-bench");
+	if (hvt_ranks_init(&argc, &argv)) {
+		hvt_err("cannot start MPI");
+		return HVT_EXIT_FAIL;
+	}
+	/* under MPI, one result stream: rank 0's */
+	if (hvt_rank() != 0) {
+		if (!freopen("/dev/null", "w", stdout))
+			hvt_warn("rank %d: cannot silence stdout: %s", hvt_rank(), strerror(errno));
+		hvt_quiet = 1;
+	}
+	rc = dispatch(argc, argv);
+	fflush(stdout);
+	hvt_ranks_finalize();
+	return rc;
 }

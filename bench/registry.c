@@ -17,6 +17,13 @@ const struct hvt_bench *const hvt_benches[] = {
 	&hvt_bench_io_seqwrite,
 #endif
 	/* net family */
+	&hvt_bench_net_tcp_lat,
+	&hvt_bench_net_tcp_bw,
+#ifdef HAVE_VERBS
+	&hvt_bench_net_rdma_send_lat,
+	&hvt_bench_net_rdma_write_lat,
+	&hvt_bench_net_rdma_write_bw,
+#endif
 	/* coll family */
 #if defined(HAVE_CUDA) || defined(HAVE_MPI)
 #endif

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/* The rank layer: MPI collectives for hvtax-bench-mpi, single-rank versions for hvtax-bench. */
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <string.h>
+
+#include "../common/util.h"
+#include "ranks.h"
+
+#ifdef HAVE_MPI
+#include <mpi.h>
+
+static int my_rank, my_size = 1, local_rank, local_size = 1, started;
+static char libver[MPI_MAX_LIBRARY_VERSION_STRING];
+
+/*
+ * mpirun binds ranks to cores for small runs but not when oversubscribed,
+ * and the driver pins to the first CPU a process may use: unbound ranks
+ * would all land on that one CPU. The k-th local rank takes the k-th CPU
+ * of its own allowed set (a bound rank keeps its one CPU).
+ */
+static void spread_local(void)
+{
+	cpu_set_t set, one;
+	int n, k = 0, want;
+
+	if (local_size < 2 || sched_getaffinity(0, sizeof(set), &set))
+		return;
+	n = CPU_COUNT(&set);
+	if (n < 2)
+		return;
+	want = local_rank % n;
+	CPU_ZERO(&one);
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		if (!CPU_ISSET(c, &set))
+			continue;
+		if (k++ == want) {
+			CPU_SET(c, &one);
+			break;
+		}
+	}
+	if (sched_setaffinity(0, sizeof(one), &one))
+		hvt_warn("rank %d: cannot restrict to one CPU: %s", my_rank, strerror(errno));
+}
+
+int hvt_ranks_init(int *argc, char ***argv)
+{
+	MPI_Comm node;
+	int len = 0;
+
+	if (MPI_Init(argc, argv) != MPI_SUCCESS)
+		return -EIO;
+	started = 1;
+	MPI_Comm_rank(MPI_COMM_WORLD, &my_rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &my_size);
+	if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, my_rank, MPI_INFO_NULL,
+				&node) == MPI_SUCCESS) {
+		MPI_Comm_rank(node, &local_rank);
+		MPI_Comm_size(node, &local_size);
+		MPI_Comm_free(&node);
+	}
+	MPI_Get_library_version(libver, &len);
+	libver[strcspn(libver, "\n,")] = '\0';
+	spread_local();
+	return 0;
+}
+
+void hvt_ranks_finalize(void)
+{
+	if (started)
+		MPI_Finalize();
+	started = 0;
+}
+
+int hvt_ranks_mpi(void)
+{
+	return 1;
+}
+
+int hvt_rank(void)
+{
+	return my_rank;
+}
+
+int hvt_nranks(void)
+{
+	return my_size;
+}
+
+void hvt_ranks_local(int *lr, int *ls)
+{
+	*lr = local_rank;
+	*ls = local_size;
+}
+
+int hvt_ranks_bcast(void *buf, size_t len)
+{
+	if (len > INT_MAX)
+		return -EOVERFLOW;
+	return MPI_Bcast(buf, (int)len, MPI_BYTE, 0, MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -EIO;
+}
+
+int hvt_ranks_decide(int v)
+{
+	MPI_Bcast(&v, 1, MPI_INT, 0, MPI_COMM_WORLD);
+	return v;
+}
+
+int hvt_ranks_all(int ok)
+{
+	int in = ok != 0, out = 0;
+
+	MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+	return out;
+}
+
+int hvt_ranks_max_i64(int64_t *v, int n)
+{
+	return MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD) ==
+		       MPI_SUCCESS
+		   ? 0
+		   : -EIO;
+}
+
+int hvt_ranks_same(uint64_t v)
+{
+	uint64_t lo = 0, hi = 0;
+
+	MPI_Allreduce(&v, &lo, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);
+	MPI_Allreduce(&v, &hi, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
+	return lo == hi;
+}
+
+uint64_t hvt_ranks_sum_u64(uint64_t v)
+{
+	uint64_t out = 0;
+
+	MPI_Allreduce(&v, &out, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+	return out;
+}
+
+double hvt_ranks_combine(double v, enum hvt_combine how)
+{
+	double out = v;
+
+	switch (how) {
+	case HVT_COMBINE_MAX:
+		MPI_Allreduce(&v, &out, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+		break;
+	case HVT_COMBINE_MIN:
+		MPI_Allreduce(&v, &out, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
+		break;
+	case HVT_COMBINE_AVG:
+		MPI_Allreduce(&v, &out, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+		out /= my_size;
+		break;
+	case HVT_COMBINE_RANK0:
+		MPI_Bcast(&out, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+		break;
+	}
+	return out;
+}
+
+int hvt_ranks_allreduce_sum(const void *send, void *recv, size_t count, enum hvt_rdtype t)
+{
+	MPI_Datatype dt = t == HVT_RD_DOUBLE ? MPI_DOUBLE : MPI_FLOAT;
+	int r;
+
+	if (count > INT_MAX)
+		return -EOVERFLOW;
+	if (recv)
+		r = MPI_Allreduce(send, recv, (int)count, dt, MPI_SUM, MPI_COMM_WORLD);
+	else
+		r = MPI_Allreduce(MPI_IN_PLACE, (void *)send, (int)count, dt, MPI_SUM,
+				  MPI_COMM_WORLD);
+	return r == MPI_SUCCESS ? 0 : -EIO;
+}
+
+const char *hvt_ranks_library(void)
+{
+	return libver[0] ? libver : "MPI";
+}
+
+#else /* one process, one rank */
+
+int hvt_ranks_init(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	return 0;
+}
+
+void hvt_ranks_finalize(void)
+{
+}
+
+int hvt_ranks_mpi(void)
+{
+	return 0;
+}
+
+int hvt_rank(void)
+{
+	return 0;
+}
+
+int hvt_nranks(void)
+{
+	return 1;
+}
+
+void hvt_ranks_local(int *lr, int *ls)
+{
+	*lr = 0;
+	*ls = 1;
+}
+
+int hvt_ranks_bcast(void *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	return 0;
+}
+
+int hvt_ranks_decide(int v)
+{
+	return v;
+}
+
+int hvt_ranks_all(int ok)
+{
+	return ok != 0;
+}
+
+int hvt_ranks_max_i64(int64_t *v, int n)
+{
+	(void)v;
+	(void)n;
+	return 0;
+}
+
+int hvt_ranks_same(uint64_t v)
+{
+	(void)v;
+	return 1;
+}
+
+uint64_t hvt_ranks_sum_u64(uint64_t v)
+{
+	return v;
+}
+
+double hvt_ranks_combine(double v, enum hvt_combine how)
+{
+	(void)how;
+	return v;
+}
+
+int hvt_ranks_allreduce_sum(const void *send, void *recv, size_t count, enum hvt_rdtype t)
+{
+	/* a sum over one rank is a copy */
+	if (recv)
+		memcpy(recv, send, count * (t == HVT_RD_DOUBLE ? sizeof(double) : sizeof(float)));
+	return 0;
+}
+
+const char *hvt_ranks_library(void)
+{
+	return NULL;
+}
+
+#endif

@@ -26,8 +26,10 @@ WITH_PFM   ?= $(call hdr_has,perfmon/pfmlib_perf_event.h,-lpfm)
 WITH_VERBS ?= $(call pc_has,libibverbs)
 WITH_CAIRO ?= $(call pc_has,cairo)
 WITH_CMOCKA ?= $(call pc_has,cmocka)
-WITH_CUDA  ?= $(shell test -x $(CUDA_HOME)/bin/nvcc && echo 1 || echo 0)
-WITH_MPI   ?= $(shell command -v mpicc >/dev/null 2>&1 && echo 1 || echo 0)
+# CUDA/NCCL: headers only (the libraries are opened at run time); MPI: mpicc (see the block below).
+MPICC      ?= mpicc
+WITH_CUDA  ?= $(shell test -f $(CUDA_HOME)/include/cuda_runtime_api.h && test -f $(CUDA_HOME)/include/nccl.h && echo 1 || echo 0)
+WITH_MPI   ?= $(shell command -v $(MPICC) >/dev/null 2>&1 && echo 1 || echo 0)
 
 PKGS := $(REQ_PKGS)
 DEFS := -DHVT_VERSION='"$(VERSION)"' -DHVT_COMMIT='"$(COMMIT)"' -DHVT_DATADIR='"$(PREFIX)/share/hvtax"'
@@ -53,11 +55,23 @@ DEFS += -DHAVE_PFM=1
 EXTRA_LIBS += -lpfm
 endif
 
+# ---- CUDA/NCCL and MPI (optional) ----
+# CUDA: compiled against $(CUDA_HOME)/include; libcudart, libnccl and libnvidia-ml are
+# dlopen'ed by bench/cuda_dl.c, so hvtax-bench links none of them and runs (skipping GPU
+# cases with the reason) where they are absent. MPI: a second program, hvtax-bench-mpi,
+# built from the same bench sources with $(MPICC) and -DHAVE_MPI=1.
+ifeq ($(WITH_CUDA),1)
+DEFS += -DHAVE_CUDA=1 -DHVT_CUDA_HOME='"$(CUDA_HOME)"'
+CUDA_CFLAGS := -isystem $(CUDA_HOME)/include
+EXTRA_LIBS += -ldl
+endif
+# ---- end CUDA/NCCL and MPI ----
+
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LDLIBS     := $(PKG_LIBS) $(EXTRA_LIBS) -lpthread -lm
 
-CFLAGS_FULL = $(CFLAGS_ALL) $(DEFS) $(PKG_CFLAGS)
+CFLAGS_FULL = $(CFLAGS_ALL) $(DEFS) $(PKG_CFLAGS) $(CUDA_CFLAGS)
 
 COMMON_SRC  := $(sort $(wildcard common/*.c))
 BENCH_SRC   := $(sort $(filter-out bench/main.c,$(wildcard bench/*.c)))
@@ -77,6 +91,19 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 
 .PHONY: all run test unit asan lint format install config clean deps e2e check-deps
 all: $(BIN_BENCH) $(BIN_HVTAX)
+
+# ---- MPI: hvtax-bench-mpi (only rank 0 writes records) ----
+BIN_BENCH_MPI := $(O)/hvtax-bench-mpi
+ifeq ($(WITH_MPI),1)
+MPI_OBJ := $(patsubst %.c,$(O)/mpi/%.o,$(BENCH_SRC) bench/main.c)
+all: $(BIN_BENCH_MPI)
+$(O)/mpi/%.o: %.c
+	@mkdir -p $(dir $@)
+	OMPI_CC="$(CC)" $(MPICC) $(CFLAGS_FULL) -DHAVE_MPI=1 -MMD -MP -c $< -o $@
+$(BIN_BENCH_MPI): $(MPI_OBJ) $(LIB_COMMON)
+	OMPI_CC="$(CC)" $(MPICC) $(CFLAGS_FULL) -DHAVE_MPI=1 -o $@ $^ $(LDLIBS)
+endif
+# ---- end MPI ----
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -131,12 +158,14 @@ format:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/hvtax/configs
 	install -m 755 $(BIN_BENCH) $(BIN_HVTAX) $(DESTDIR)$(PREFIX)/bin/
+	if [ -x $(BIN_BENCH_MPI) ]; then install -m 755 $(BIN_BENCH_MPI) $(DESTDIR)$(PREFIX)/bin/; fi
 	cp -r configs/. $(DESTDIR)$(PREFIX)/share/hvtax/configs/
 
 config:
 	@echo "required: $(REQ_PKGS)"
 	@echo "WITH_URING=$(WITH_URING) WITH_NUMA=$(WITH_NUMA) WITH_PFM=$(WITH_PFM) WITH_VERBS=$(WITH_VERBS)"
 	@echo "WITH_CAIRO=$(WITH_CAIRO) WITH_CMOCKA=$(WITH_CMOCKA) WITH_CUDA=$(WITH_CUDA) WITH_MPI=$(WITH_MPI)"
+	@echo "CUDA_HOME=$(CUDA_HOME) MPICC=$(MPICC)"
 	@echo "CC=$(CC) CFLAGS=$(CFLAGS_FULL)"
 	@echo "LDLIBS=$(LDLIBS)"
 

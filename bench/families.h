@@ -23,6 +23,8 @@ extern const struct hvt_bench hvt_bench_net_rdma_send_lat;
 extern const struct hvt_bench hvt_bench_net_rdma_write_lat;
 extern const struct hvt_bench hvt_bench_net_rdma_write_bw;
 /* coll family */
+extern const struct hvt_bench hvt_bench_coll_allreduce;
 /* gpu family */
+extern const struct hvt_bench hvt_bench_gpu_copy;
 
 #endif

@@ -26,9 +26,11 @@ const struct hvt_bench *const hvt_benches[] = {
 #endif
 	/* coll family */
 #if defined(HAVE_CUDA) || defined(HAVE_MPI)
+	&hvt_bench_coll_allreduce,
 #endif
 	/* gpu family */
 #ifdef HAVE_CUDA
+	&hvt_bench_gpu_copy,
 #endif
 	/* null family */
 	&hvt_bench_null_loop,

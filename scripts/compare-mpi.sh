@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# coll.allreduce (mpi backend) beside a bare MPI_Allreduce loop of the same sizes, interleaved round by round.
+#
+#   scripts/compare-mpi.sh [-B BUILD] [-np N] [-s SIZES] [-d DURATION] [-n REPS] [-r ROUNDS] [-- MPIRUN_ARGS...]
+#
+# The bare loop is a small C program compiled here with mpicc: per size it
+# calibrates an iteration count that fills DURATION, then times REPS loops of
+# MPI_Allreduce (float, sum, out of place) between two barriers; each rank's
+# mean time per call is combined over ranks as the max, as hvtax does by
+# default. hvtax-bench-mpi runs the same sizes with the same duration and
+# repetitions. Each round runs both, in an order that alternates, so drift
+# lands on both alike; the table shows the median and the minimum time per
+# size and their differences (busbw from the medians). Goal: hvtax within 2%
+# of the bare loop, on a quiet machine with a CPU per rank.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD=build NP=2 SIZES="8..1MiB*8" DUR=200ms REPS=5 ROUNDS=3
+MPIRUN_ARGS=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	-B) BUILD=$2; shift ;;
+	-np) NP=$2; shift ;;
+	-s) SIZES=$2; shift ;;
+	-d) DUR=$2; shift ;;
+	-n) REPS=$2; shift ;;
+	-r) ROUNDS=$2; shift ;;
+	--) shift; MPIRUN_ARGS=("$@"); break ;;
+	-h|--help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "compare-mpi: unknown option '$1'" >&2; exit 2 ;;
+	esac
+	shift
+done
+MPI_BENCH=$BUILD/hvtax-bench-mpi
+[ -x "$MPI_BENCH" ] || { echo "compare-mpi: '$MPI_BENCH' not built (make WITH_MPI=1)" >&2; exit 77; }
+for t in mpicc mpirun python3; do
+	command -v $t >/dev/null || { echo "compare-mpi: '$t' missing" >&2; exit 77; }
+done
+[ "$(id -u)" -eq 0 ] && MPIRUN_ARGS=(--allow-run-as-root "${MPIRUN_ARGS[@]}")
+[ "$NP" -gt "$(nproc)" ] && MPIRUN_ARGS+=(--oversubscribe)
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# the sizes hvtax expands SIZES into, so both sides run exactly the same list
+"$MPI_BENCH" run -b coll.allreduce -p backend=mpi -p size="$SIZES" --rounds 1 --reps 1 -q \
+	--duration 1ms --warmup 0 >"$tmp/sizes.jsonl" 2>/dev/null || true
+python3 - "$tmp/sizes.jsonl" >"$tmp/sizes" <<'PY'
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["type"] == "plan":
+        for c in r["cases"]:
+            print(c["params"]["size"])
+PY
+bytes=$(python3 - "$tmp/sizes" <<'PY'
+import sys
+u = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
+out = []
+for s in open(sys.argv[1]).read().split():
+    for k in ("KiB", "MiB", "GiB", "B"):
+        if s.endswith(k):
+            out.append(int(s[: -len(k)]) * u[k])
+            break
+print(" ".join(str(b) for b in sorted(out)))
+PY
+)
+[ -n "$bytes" ] || { echo "compare-mpi: no sizes from '$SIZES'" >&2; exit 2; }
+dur_s=$(python3 -c "
+import sys
+s = '$DUR'
+for u, f in (('ms', 1e-3), ('us', 1e-6), ('ns', 1e-9), ('s', 1)):
+    if s.endswith(u):
+        print(float(s[:-len(u)]) * f); break
+else:
+    print(float(s))")
+
+cat >"$tmp/bare.c" <<'C'
+/* A bare MPI_Allreduce loop: per size, calibrate, then REPS timed loops; max over ranks. */
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int main(int argc, char **argv)
+{
+	int rank, np, reps = atoi(argv[2]);
+	double dur = atof(argv[1]);
+
+	MPI_Init(&argc, &argv);
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &np);
+	for (int a = 3; a < argc; a++) {
+		long bytes = atol(argv[a]), count = bytes / 4, n = 1;
+		float *s = malloc(bytes), *r = malloc(bytes);
+		double t, tmax;
+
+		for (long i = 0; i < count; i++)
+			s[i] = (float)(rank + i % 3 + 1);
+		for (;;) { /* calibrate: every rank sees the same max, takes the same branch */
+			MPI_Barrier(MPI_COMM_WORLD);
+			t = MPI_Wtime();
+			for (long k = 0; k < n; k++)
+				MPI_Allreduce(s, r, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+			t = MPI_Wtime() - t;
+			MPI_Allreduce(&t, &tmax, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+			if (tmax >= dur / 4)
+				break;
+			n *= 2;
+		}
+		n = (long)((double)n * dur / tmax) + 1;
+		for (int k = 0; k < reps; k++) {
+			MPI_Barrier(MPI_COMM_WORLD);
+			t = MPI_Wtime();
+			for (long i = 0; i < n; i++)
+				MPI_Allreduce(s, r, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+			t = (MPI_Wtime() - t) / (double)n;
+			MPI_Allreduce(&t, &tmax, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+			if (rank == 0)
+				printf("%ld %.9e\n", bytes, tmax);
+		}
+		free(s);
+		free(r);
+	}
+	MPI_Finalize();
+	return 0;
+}
+C
+mpicc -O2 -o "$tmp/bare" "$tmp/bare.c"
+
+echo "compare-mpi: $NP ranks, sizes $SIZES, $DUR x $REPS reps, $ROUNDS rounds (interleaved)" >&2
+for ((k = 0; k < ROUNDS; k++)); do
+	for side in bare hvtax; do
+		# alternate which side goes first
+		if [ $((k % 2)) -eq 1 ]; then side=$([ $side = bare ] && echo hvtax || echo bare); fi
+		if [ "$side" = bare ]; then
+			# shellcheck disable=SC2086
+			mpirun "${MPIRUN_ARGS[@]}" -np "$NP" "$tmp/bare" "$dur_s" "$REPS" $bytes >>"$tmp/bare.txt"
+		else
+			mpirun "${MPIRUN_ARGS[@]}" -np "$NP" "$MPI_BENCH" run -q -b coll.allreduce -p backend=mpi \
+				-p size="$SIZES" --duration "$DUR" --reps "$REPS" --rounds 1 >>"$tmp/hvtax.jsonl"
+		fi
+	done
+	echo "compare-mpi: round $((k + 1))/$ROUNDS done" >&2
+done
+
+python3 - "$tmp/bare.txt" "$tmp/hvtax.jsonl" "$NP" <<'PY'
+import json, statistics, sys
+
+bare, hv = {}, {}
+for l in open(sys.argv[1]):
+    b, t = l.split()
+    bare.setdefault(int(b), []).append(float(t))
+for l in open(sys.argv[2]):
+    r = json.loads(l)
+    if r["type"] != "result":
+        continue
+    for s in r["samples"]:
+        if not s["warmup"]:
+            hv.setdefault(s["extra"]["coll"]["bytes"], []).append(s["values"]["time"])
+n = int(sys.argv[3])
+f = 2.0 * (n - 1) / n
+print("%10s %11s %11s %8s %11s %11s %8s %13s %13s" % ("bytes", "bare_p50_us", "hvtax_p50_us", "diff",
+      "bare_min_us", "hvtax_min_us", "diff", "bare_busbw", "hvtax_busbw"))
+worst = worst_min = 0
+for b in sorted(bare):
+    if b not in hv:
+        continue
+    tb, th = statistics.median(bare[b]), statistics.median(hv[b])
+    mb, mh = min(bare[b]), min(hv[b])
+    d, dm = th / tb - 1, mh / mb - 1
+    worst, worst_min = max(worst, abs(d)), max(worst_min, abs(dm))
+    print("%10d %11.3f %11.3f %+7.1f%% %11.3f %11.3f %+7.1f%% %8.3f GB/s %8.3f GB/s" % (
+        b, tb * 1e6, th * 1e6, d * 100, mb * 1e6, mh * 1e6, dm * 100, b / tb * f / 1e9, b / th * f / 1e9))
+print("largest |difference|: medians %.1f%%, minima %.1f%% (goal: within 2%%): %s" % (
+    worst * 100, worst_min * 100, "met" if worst <= 0.02 else "not met"))
+PY

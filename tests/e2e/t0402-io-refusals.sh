@@ -33,6 +33,7 @@ attach() { # attach FILE: prints the loop device, or skips
 refused() {
 	local dev=$1 word=$2 rc=0 before after
 	shift 2
+	sync
 	before=$(sha256sum <"$dev")
 	for b in io.randwrite io.seqwrite io.randrw; do
 		rc=0
@@ -66,7 +67,7 @@ rc=0
 truncate -s 32M "$tmp/ext4.img"
 attach "$tmp/ext4.img"
 ext4=$LOOP
-mkfs.ext4 -q -F "$ext4" >/dev/null 2>&1 || { echo "skip: mkfs.ext4 failed on $ext4" >&2; exit 77; }
+mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$ext4" >/dev/null 2>&1 || { echo "skip: mkfs.ext4 failed on $ext4" >&2; exit 77; }
 refused "$ext4" "ext2/3/4" --allow-destructive
 
 # 3. the same filesystem mounted

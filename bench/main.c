@@ -13,6 +13,7 @@
 #include "net.h"
 #include "params.h"
 #include "ranks.h"
+#include "sidech.h"
 #include "suite.h"
 #include "../common/schema.h"
 #include "../common/units.h"
@@ -45,6 +46,8 @@ static void usage(FILE *f)
 		"      --seed N             case-order seed (default: from the clock; recorded)\n"
 		"  -o, --output FILE        write records to FILE instead of stdout\n"
 		"      --allow-destructive  permit writes to an explicitly named block device\n"
+		"      --no-counters        no perf counters per sample (they cost a little per\n"
+		"                           context switch); steal time and rusage stay\n"
 		"      --listen [ADDR:]PORT serve the net cases a --peer client asks for, one\n"
 		"                           session at a time, until SIGINT or SIGTERM\n"
 		"      --peer HOST:PORT     run net cases as the client of a --listen server\n"
@@ -200,6 +203,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "warmup", required_argument, NULL, 'w' }, { "reps", required_argument, NULL, 'n' },
 		{ "rounds", required_argument, NULL, 'r' }, { "seed", required_argument, NULL, 'S' },
 		{ "output", required_argument, NULL, 'o' }, { "allow-destructive", no_argument, NULL, 'A' },
+		{ "no-counters", no_argument, NULL, 'C' },
 		{ "quiet", no_argument, NULL, 'q' },	    { "help", no_argument, NULL, 'h' },
 		{ "listen", required_argument, NULL, 'L' }, { "peer", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
@@ -287,6 +291,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'A':
 			setenv("HVT_ALLOW_DESTRUCTIVE", "1", 1);
+			break;
+		case 'C':
+			hvt_side_counters = 0;
 			break;
 		case 'q':
 			hvt_quiet = 1;

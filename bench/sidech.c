@@ -43,6 +43,7 @@ static const struct event events[] = {
 
 #define NEV HVT_ARRAY_SIZE(events)
 
+int hvt_side_counters = 1;
 static int fds[NEV];
 static int open_err[NEV];
 static int inited;
@@ -118,7 +119,7 @@ void hvt_side_init(void)
 	}
 #endif
 	for (size_t i = 0; i < NEV; i++) {
-		int fd = open_event(&events[i]);
+		int fd = hvt_side_counters ? open_event(&events[i]) : -EPERM;
 
 		fds[i] = fd >= 0 ? fd : -1;
 		open_err[i] = fd >= 0 ? 0 : -fd;
@@ -224,13 +225,17 @@ json_t *hvt_pmu_describe(void)
 		}
 	}
 	json_object_set_new(o, "hardware", json_boolean(hw));
+	json_object_set_new(o, "counters_enabled", json_boolean(hvt_side_counters));
 	json_object_set_new(o, "counting", json_string(hw ? "hardware+software" : "software-only"));
 	json_object_set_new(o, "libpfm4", json_boolean(pfm_ok));
 	if (pfm_pmu[0])
 		json_object_set_new(o, "libpfm4_pmu", json_string(pfm_pmu));
 	json_object_set_new(o, "events", opened);
 	json_object_set_new(o, "refused", refused);
-	if (!hw)
+	if (!hvt_side_counters)
+		json_object_set_new(o, "finding",
+				    json_string("counters disabled (--no-counters): PMU not probed"));
+	else if (!hw)
 		json_object_set_new(o, "finding",
 				    json_string("no hardware PMU available to this environment: "
 						"the kernel refused every hardware event"));

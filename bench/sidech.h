@@ -23,6 +23,8 @@ struct hvt_side_snap {
  * call once; failures are recorded, not fatal.
  */
 void hvt_side_init(void);
+/* 0 disables perf counters (--no-counters): inherited events cost a little at every context switch. */
+extern int hvt_side_counters;
 void hvt_side_close(void);
 void hvt_side_snap(struct hvt_side_snap *s);
 /* Differences b - a as a JSON object {steal_s, nvcsw, nivcsw, minflt, majflt, <event>...}. */

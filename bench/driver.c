@@ -182,11 +182,14 @@ static int one_rep(const struct hvt_case *c, void *state, uint64_t dur_ns, int r
 	for (size_t i = 0; i < b->nmetrics; i++)
 		rep.values[i] = NAN;
 	rep.duration_ns = dur_ns;
+	if (hvt_side_counters == HVT_COUNTERS_ALL || (warmup && hvt_side_counters == HVT_COUNTERS_WARMUP))
+		hvt_side_start();
 	hvt_side_snap(&s0);
 	rep.t_start_ns = hvt_now_ns();
 	rep.deadline_ns = rep.t_start_ns + dur_ns;
 	r = b->run(c->params, state, &rep);
 	hvt_side_snap(&s1);
+	hvt_side_stop();
 	if (r) {
 		snprintf(msg, msglen, "run failed: %s", strerror(-r));
 		goto out;

@@ -9,6 +9,16 @@
 extern const struct hvt_bench hvt_bench_null_loop;
 extern const struct hvt_bench hvt_bench_null_fault;
 /* cpu family */
+extern const struct hvt_bench hvt_bench_cpu_int;
+extern const struct hvt_bench hvt_bench_cpu_fp;
+extern const struct hvt_bench hvt_bench_cpu_cpuid;
+extern const struct hvt_bench hvt_bench_cpu_rdtsc;
+extern const struct hvt_bench hvt_bench_cpu_clock_gettime;
+extern const struct hvt_bench hvt_bench_cpu_syscall;
+extern const struct hvt_bench hvt_bench_cpu_pagefault;
+extern const struct hvt_bench hvt_bench_cpu_mmap;
+extern const struct hvt_bench hvt_bench_cpu_ctxswitch;
+extern const struct hvt_bench hvt_bench_cpu_timer;
 /* mem family */
 /* io family */
 extern const struct hvt_bench hvt_bench_io_randread;

@@ -46,8 +46,11 @@ static void usage(FILE *f)
 		"      --seed N             case-order seed (default: from the clock; recorded)\n"
 		"  -o, --output FILE        write records to FILE instead of stdout\n"
 		"      --allow-destructive  permit writes to an explicitly named block device\n"
-		"      --no-counters        no perf counters per sample (they cost a little per\n"
-		"                           context switch); steal time and rusage stay\n"
+		"      --counters WHEN      perf counters on: warmup (default: the warm-up repetition\n"
+		"                           of each case), all (every repetition; open events cost\n"
+		"                           ~2 us per context switch), off. Steal time and rusage\n"
+		"                           are recorded on every repetition regardless\n"
+		"      --no-counters        same as --counters off\n"
 		"      --listen [ADDR:]PORT serve the net cases a --peer client asks for, one\n"
 		"                           session at a time, until SIGINT or SIGTERM\n"
 		"      --peer HOST:PORT     run net cases as the client of a --listen server\n"
@@ -204,6 +207,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "rounds", required_argument, NULL, 'r' }, { "seed", required_argument, NULL, 'S' },
 		{ "output", required_argument, NULL, 'o' }, { "allow-destructive", no_argument, NULL, 'A' },
 		{ "no-counters", no_argument, NULL, 'C' },
+		{ "counters", required_argument, NULL, 'K' },
 		{ "quiet", no_argument, NULL, 'q' },	    { "help", no_argument, NULL, 'h' },
 		{ "listen", required_argument, NULL, 'L' }, { "peer", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
@@ -293,7 +297,19 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			setenv("HVT_ALLOW_DESTRUCTIVE", "1", 1);
 			break;
 		case 'C':
-			hvt_side_counters = 0;
+			hvt_side_counters = HVT_COUNTERS_OFF;
+			break;
+		case 'K':
+			if (strcmp(optarg, "off") == 0) {
+				hvt_side_counters = HVT_COUNTERS_OFF;
+			} else if (strcmp(optarg, "warmup") == 0) {
+				hvt_side_counters = HVT_COUNTERS_WARMUP;
+			} else if (strcmp(optarg, "all") == 0) {
+				hvt_side_counters = HVT_COUNTERS_ALL;
+			} else {
+				hvt_err("--counters: '%s' is not one of: off, warmup, all", optarg);
+				return -EINVAL;
+			}
 			break;
 		case 'q':
 			hvt_quiet = 1;

@@ -7,6 +7,16 @@
 
 const struct hvt_bench *const hvt_benches[] = {
 	/* cpu family */
+	&hvt_bench_cpu_int,
+	&hvt_bench_cpu_fp,
+	&hvt_bench_cpu_cpuid,
+	&hvt_bench_cpu_rdtsc,
+	&hvt_bench_cpu_clock_gettime,
+	&hvt_bench_cpu_syscall,
+	&hvt_bench_cpu_pagefault,
+	&hvt_bench_cpu_mmap,
+	&hvt_bench_cpu_ctxswitch,
+	&hvt_bench_cpu_timer,
 	/* mem family */
 	/* io family */
 #ifdef HAVE_URING

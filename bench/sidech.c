@@ -43,8 +43,9 @@ static const struct event events[] = {
 
 #define NEV HVT_ARRAY_SIZE(events)
 
-int hvt_side_counters = 1;
-static int fds[NEV];
+int hvt_side_counters = HVT_COUNTERS_WARMUP;
+static int fds[NEV] = { -1, -1, -1, -1, -1, -1, -1 };
+static int usable[NEV];
 static int open_err[NEV];
 static int inited;
 static int pfm_ok;
@@ -118,21 +119,41 @@ void hvt_side_init(void)
 		}
 	}
 #endif
+	/* decide what the kernel grants by opening each event once; keep none open */
 	for (size_t i = 0; i < NEV; i++) {
 		int fd = hvt_side_counters ? open_event(&events[i]) : -EPERM;
 
-		fds[i] = fd >= 0 ? fd : -1;
+		usable[i] = fd >= 0;
 		open_err[i] = fd >= 0 ? 0 : -fd;
+		if (fd >= 0)
+			close(fd);
 	}
 }
 
-void hvt_side_close(void)
+void hvt_side_start(void)
 {
-	for (size_t i = 0; inited && i < NEV; i++)
+	hvt_side_init();
+	for (size_t i = 0; i < NEV; i++) {
+		if (usable[i] && fds[i] < 0) {
+			int fd = open_event(&events[i]);
+
+			fds[i] = fd >= 0 ? fd : -1;
+		}
+	}
+}
+
+void hvt_side_stop(void)
+{
+	for (size_t i = 0; i < NEV; i++)
 		if (fds[i] >= 0) {
 			close(fds[i]);
 			fds[i] = -1;
 		}
+}
+
+void hvt_side_close(void)
+{
+	hvt_side_stop();
 	inited = 0;
 }
 
@@ -165,6 +186,7 @@ void hvt_side_snap(struct hvt_side_snap *s)
 		uint64_t buf[3];
 
 		if (fds[i] >= 0 && read(fds[i], buf, sizeof(buf)) == (ssize_t)sizeof(buf)) {
+			s->ev_valid |= 1u << i;
 			s->ev[i] = buf[0];
 			s->ev_enabled[i] = buf[1];
 			s->ev_running[i] = buf[2];
@@ -196,7 +218,7 @@ json_t *hvt_side_delta(const struct hvt_side_snap *a, const struct hvt_side_snap
 	for (size_t i = 0; inited && i < NEV; i++) {
 		uint64_t v, en, run;
 
-		if (fds[i] < 0)
+		if (!(a->ev_valid & b->ev_valid & (1u << i)))
 			continue;
 		v = b->ev[i] - a->ev[i];
 		en = b->ev_enabled[i] - a->ev_enabled[i];
@@ -216,7 +238,7 @@ json_t *hvt_pmu_describe(void)
 
 	hvt_side_init();
 	for (size_t i = 0; i < NEV; i++) {
-		if (fds[i] >= 0) {
+		if (usable[i]) {
 			json_array_append_new(opened, json_string(events[i].name));
 			if (events[i].hardware)
 				hw = 1;
@@ -225,7 +247,10 @@ json_t *hvt_pmu_describe(void)
 		}
 	}
 	json_object_set_new(o, "hardware", json_boolean(hw));
-	json_object_set_new(o, "counters_enabled", json_boolean(hvt_side_counters));
+	json_object_set_new(o, "counters",
+			    json_string(hvt_side_counters == HVT_COUNTERS_ALL	   ? "every repetition"
+					: hvt_side_counters == HVT_COUNTERS_WARMUP ? "warm-up repetitions only"
+										   : "off"));
 	json_object_set_new(o, "counting", json_string(hw ? "hardware+software" : "software-only"));
 	json_object_set_new(o, "libpfm4", json_boolean(pfm_ok));
 	if (pfm_pmu[0])
@@ -234,7 +259,7 @@ json_t *hvt_pmu_describe(void)
 	json_object_set_new(o, "refused", refused);
 	if (!hvt_side_counters)
 		json_object_set_new(o, "finding",
-				    json_string("counters disabled (--no-counters): PMU not probed"));
+				    json_string("counters off (--counters off): PMU not probed"));
 	else if (!hw)
 		json_object_set_new(o, "finding",
 				    json_string("no hardware PMU available to this environment: "

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
+/* hvtax: the control plane. Runs suites in targets, stores results, analyses and reports. */
 #include <stdio.h>
 #include <string.h>
 
 #include "compare.h"
 #include "matrix.h"
+#include "cost.h"
+#include "gate.h"
+#include "report.h"
 #include "run.h"
 #include "runs.h"
 #include "../common/util.h"
@@ -22,6 +26,9 @@ static const struct command commands[] = {
 	{ "compare", hvt_cmd_compare, "tax of CAND against BASE per case and metric, with 95% CI" },
 	{ "export", hvt_cmd_export, "a run as JSON Lines" },
 	{ "import", hvt_cmd_import, "a JSON Lines file (e.g. from an air-gapped box) as a new run" },
+	{ "gate", hvt_cmd_gate, "CI gate: exit 1 when a metric's tax CI is above its threshold" },
+	{ "cost", hvt_cmd_cost, "cost per job of each environment from prices and job profiles" },
+	{ "report", hvt_cmd_report, "report runs as text, md, html, csv, json or openmetrics" },
 };
 
 static void usage(FILE *f)
@@ -31,6 +38,7 @@ static void usage(FILE *f)
 		   "every sample stored in SQLite, taxes with confidence intervals.\n\ncommands:\n");
 	for (size_t i = 0; i < HVT_ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nexit status: 0 ok, 1 failure or gate regression, 2 usage or bad input\n");
 }
 
 int main(int argc, char **argv)

@@ -91,6 +91,14 @@ extern const struct hvt_unbuilt hvt_unbuilt[];
 extern const size_t hvt_nunbuilt;
 const struct hvt_bench *hvt_bench_find(const char *name);
 
+/* Families' additions to the live fingerprint: key -> collector (registry.c). */
+struct hvt_fp_hook {
+	const char *key;
+	json_t *(*collect)(void);
+};
+extern const struct hvt_fp_hook hvt_fp_hooks[];
+extern const size_t hvt_nfp_hooks;
+
 /* ---- the repetition: what run() sees ---- */
 
 struct hvt_rep {

@@ -19,6 +19,7 @@
 #endif
 
 #include "../common/util.h"
+#include "core.h"
 #include "fingerprint.h"
 #include "fsroot.h"
 
@@ -1344,6 +1345,12 @@ json_t *hvt_fingerprint_collect(void)
 	/* The PMU is probed with perf_event_open, which a captured tree cannot stand in for. */
 	pmu = hvt_fsroot_is_live() ? hvt_pmu_describe() : NULL;
 	json_object_set_new(fp, "pmu", pmu ? pmu : json_null());
+	/* the families' own live additions (NICs, GPUs, huge pages...) */
+	for (size_t i = 0; hvt_fsroot_is_live() && i < hvt_nfp_hooks; i++) {
+		json_t *v = hvt_fp_hooks[i].collect();
+
+		json_object_set_new(fp, hvt_fp_hooks[i].key, v ? v : json_null());
+	}
 	json_object_set_new(fp, "env", env_collect());
 	return fp;
 }

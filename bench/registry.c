@@ -4,6 +4,8 @@
 
 #include "core.h"
 #include "families.h"
+#include "gpu.h"
+#include "net.h"
 
 const struct hvt_bench *const hvt_benches[] = {
 	/* cpu family */
@@ -65,6 +67,13 @@ const struct hvt_unbuilt hvt_unbuilt[] = {
 };
 
 const size_t hvt_nunbuilt = HVT_ARRAY_SIZE(hvt_unbuilt);
+
+const struct hvt_fp_hook hvt_fp_hooks[] = {
+	{ "net", hvt_net_fingerprint },
+	{ "gpu", hvt_gpu_fingerprint },
+};
+
+const size_t hvt_nfp_hooks = HVT_ARRAY_SIZE(hvt_fp_hooks);
 
 const struct hvt_bench *hvt_bench_find(const char *name)
 {

@@ -28,5 +28,26 @@ rc=0
 } >>"$out.txt"
 cp "$out.txt" results/matrix-latest.txt
 cat "$out.txt"
+
+# the report (HTML for publication, Markdown) and the cost per job of every measured target
+db=${HVTAX_DB:-results/hvtax.db}
+runs=()
+for t in ${TARGETS//,/ }; do
+	if "$B/hvtax" show --db "$db" "run-$stamp-$t" >/dev/null 2>&1; then
+		runs+=("run-$stamp-$t")
+	fi
+done
+if [ ${#runs[@]} -gt 0 ]; then
+	"$B/hvtax" report --db "$db" --paired --format html -o "results/report-$stamp.html" "${runs[@]}" || rc=1
+	"$B/hvtax" report --db "$db" --paired --format md -o "results/report-$stamp.md" "${runs[@]}" || rc=1
+	cp "results/report-$stamp.html" results/report-latest.html
+	cp "results/report-$stamp.md" results/report-latest.md
+	echo "run-main: report in results/report-$stamp.html and .md" >&2
+fi
+if [ ${#runs[@]} -gt 1 ]; then
+	cands=()
+	for r in "${runs[@]:1}"; do cands+=(--candidate "$r"); done
+	"$B/hvtax" cost --db "$db" --baseline "${runs[0]}" "${cands[@]}" | tee "results/cost-$stamp.txt" || rc=1
+fi
 echo "run-main: table in $out.txt, comparisons in $out.json, runs in ${HVTAX_DB:-results/hvtax.db}" >&2
 exit "$rc"

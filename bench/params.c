@@ -606,3 +606,87 @@ out:
 	free(src);
 	return r;
 }
+
+/*
+ * Canonical text of parameter p's default, as build_case() would echo it, in
+ * buf; 0, or -ENOENT when p has none (required) or it does not parse.
+ */
+static int default_text(const struct hvt_bench *b, const struct hvt_param *p, char *buf,
+			size_t len)
+{
+	char err[256], *str = NULL;
+	void *params;
+	int r = -ENOENT;
+
+	if (!p->def)
+		return -ENOENT;
+	params = hvt_calloc(1, b->params_size ? b->params_size : 1);
+	if (!params)
+		return -ENOMEM;
+	if (!hvt_param_set(p, params, &str, p->def, err, sizeof(err))) {
+		if (p->type == HVT_P_THREADS && str)
+			snprintf(buf, len, "%s", str);
+		else
+			hvt_param_fmt(p, params, buf, len);
+		r = 0;
+	}
+	free(str);
+	free(params);
+	return r;
+}
+
+char *hvt_case_label(const char *case_key)
+{
+	const char *q = strchr(case_key, '?');
+	const struct hvt_bench *b;
+	char name[128], def[256];
+	char *out;
+	size_t len = 0;
+	int first = 1;
+
+	if (!q || (size_t)(q - case_key) >= sizeof(name))
+		return hvt_strdup(case_key);
+	snprintf(name, sizeof(name), "%.*s", (int)(q - case_key), case_key);
+	b = hvt_bench_find(name);
+	if (!b)
+		return hvt_strdup(case_key);
+	/* the label is never longer than the key */
+	out = malloc(strlen(case_key) + 1);
+	if (!out)
+		return NULL;
+	len = (size_t)sprintf(out, "%s", name);
+	for (const char *kv = q + 1; *kv;) {
+		const size_t kvlen = strcspn(kv, "&");
+		const char *eq = memchr(kv, '=', kvlen);
+		const size_t klen = eq ? (size_t)(eq - kv) : kvlen;
+		const char *val = eq ? eq + 1 : "";
+		const size_t vlen = eq ? kvlen - klen - 1 : 0;
+		int keep = 1;
+
+		for (size_t i = 0; kvlen && i < b->nparams; i++) {
+			const struct hvt_param *p = &b->params[i];
+			int r;
+
+			if (strlen(p->name) != klen || strncmp(p->name, kv, klen))
+				continue;
+			r = default_text(b, p, def, sizeof(def));
+			if (r == -ENOMEM) {
+				free(out);
+				return NULL;
+			}
+			keep = r || strlen(def) != vlen || strncmp(def, val, vlen);
+			break;
+		}
+		if (kvlen && keep) {
+			out[len++] = first ? '?' : '&';
+			memcpy(out + len, kv, kvlen);
+			len += kvlen;
+			first = 0;
+		}
+		kv += kvlen;
+		if (*kv == '&')
+			kv++;
+	}
+	out[len] = '\0';
+	return out;
+}

@@ -52,6 +52,17 @@ void hvt_cases_free(struct hvt_case *c, size_t n);
 int hvt_value_split(const struct hvt_param *p, const char *value, char ***items, size_t *n);
 void hvt_strv_free(char **v, size_t n);
 
+/*
+ * Short, human label of a canonical case key "bench?k=v&k=v": the key with
+ * only the parameters whose value differs from the benchmark's default (as
+ * canonicalised by hvt_cases_expand), e.g. "io.randread?qd=32", or just
+ * "cpu.syscall" when all are default. Parameters the benchmark does not know,
+ * or that have no default, are kept. An unknown benchmark gives a copy of the
+ * key unchanged. Machine formats keep the full key; this is for tables.
+ * Returns a malloc'd string the caller frees; NULL only when out of memory.
+ */
+char *hvt_case_label(const char *case_key) __attribute__((warn_unused_result));
+
 /* Human description of a parameter's type ("size", "duration", "int"...). */
 const char *hvt_ptype_name(enum hvt_ptype t);
 

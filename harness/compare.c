@@ -9,6 +9,7 @@
 
 #include "../common/units.h"
 #include "../common/util.h"
+#include "../bench/params.h"
 #include "compare.h"
 
 #define HVT_DB_DEFAULT "results/hvtax.db"
@@ -395,6 +396,7 @@ static void fmt_p(char *buf, size_t len, double p)
 }
 
 struct text_row {
+	char *label; /* hvt_case_label of the row's case, NULL when out of memory */
 	char base[32], cand[32], tax[16], ci[40], p[16], flags[80];
 };
 
@@ -428,7 +430,8 @@ void hvt_compare_print(const struct hvt_compare *c, FILE *out)
 		snprintf(t[i].ci, sizeof(t[i].ci), "[%s, %s]", lo, hi);
 		fmt_p(t[i].p, sizeof(t[i].p), r->p);
 		fmt_flags(t[i].flags, sizeof(t[i].flags), r->flags, 1);
-		wcase = maxz(wcase, strlen(r->case_key));
+		t[i].label = hvt_case_label(r->case_key);
+		wcase = maxz(wcase, strlen(t[i].label ? t[i].label : r->case_key));
 		wmet = maxz(wmet, strlen(r->metric));
 		wb = maxz(wb, strlen(t[i].base));
 		wc = maxz(wc, strlen(t[i].cand));
@@ -450,21 +453,31 @@ void hvt_compare_print(const struct hvt_compare *c, FILE *out)
 	for (size_t i = 0; i < c->nrows; i++) {
 		const struct hvt_compare_row *r = &c->rows[i];
 
-		fprintf(out, "%-*s  %-*s  %*s  %*s  %*s  %-*s  %*s%s%s\n", (int)wcase, r->case_key,
-			(int)wmet, r->metric, (int)wb, t[i].base, (int)wc, t[i].cand, (int)wt,
-			t[i].tax, (int)wci, t[i].ci, (int)wp, t[i].p, t[i].flags[0] ? "  " : "",
-			t[i].flags);
+		fprintf(out, "%-*s  %-*s  %*s  %*s  %*s  %-*s  %*s%s%s\n", (int)wcase,
+			t[i].label ? t[i].label : r->case_key, (int)wmet, r->metric, (int)wb,
+			t[i].base, (int)wc, t[i].cand, (int)wt, t[i].tax, (int)wci, t[i].ci, (int)wp,
+			t[i].p, t[i].flags[0] ? "  " : "", t[i].flags);
 	}
+	for (size_t i = 0; i < c->nrows; i++)
+		free(t[i].label);
 	free(t);
 
 	if (c->n_only_base || c->n_only_cand)
 		fputc('\n', out);
-	for (size_t i = 0; i < c->n_only_base; i++)
+	for (size_t i = 0; i < c->n_only_base; i++) {
+		char *l = hvt_case_label(c->only_base[i].case_key);
+
 		fprintf(out, "only in base run %lld: %s %s\n", (long long)c->base_id,
-			c->only_base[i].case_key, c->only_base[i].metric);
-	for (size_t i = 0; i < c->n_only_cand; i++)
+			l ? l : c->only_base[i].case_key, c->only_base[i].metric);
+		free(l);
+	}
+	for (size_t i = 0; i < c->n_only_cand; i++) {
+		char *l = hvt_case_label(c->only_cand[i].case_key);
+
 		fprintf(out, "only in candidate run %lld: %s %s\n", (long long)c->cand_id,
-			c->only_cand[i].case_key, c->only_cand[i].metric);
+			l ? l : c->only_cand[i].case_key, c->only_cand[i].metric);
+		free(l);
+	}
 
 	if (c->nrows) {
 		size_t wf = strlen("overall");
@@ -528,6 +541,12 @@ static json_t *row_json(const struct hvt_compare_row *r)
 		return NULL;
 	}
 	bad |= jset(o, "case", json_string(r->case_key));
+	{
+		char *l = hvt_case_label(r->case_key);
+
+		bad |= jset(o, "label", l ? json_string(l) : NULL);
+		free(l);
+	}
 	bad |= jset(o, "bench", json_string(r->bench));
 	bad |= jset(o, "metric", json_string(r->metric));
 	bad |= jset(o, "unit", json_string(r->unit));

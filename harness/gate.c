@@ -9,6 +9,7 @@
 
 #include "../common/units.h"
 #include "../common/util.h"
+#include "../bench/params.h"
 #include "gate.h"
 #include "report_ini.h"
 #include "report_src.h"
@@ -279,6 +280,8 @@ static void fmt_reason(char *buf, size_t len, const struct hvt_gate *g,
 		       const struct hvt_gate_item *it)
 {
 	char tc[64], thr[16];
+	char *label = hvt_case_label(it->case_key);
+	const char *ck = label ? label : it->case_key;
 
 	fmt_thr(thr, sizeof(thr), it->threshold);
 	switch (it->verdict) {
@@ -287,24 +290,24 @@ static void fmt_reason(char *buf, size_t len, const struct hvt_gate *g,
 	case HVT_GATE_PASS:
 		fmt_tax_ci(tc, sizeof(tc), it->row);
 		snprintf(buf, len, "metric '%s' of %s: tax %s (%g%% CI), threshold %s%s",
-			 it->metric, it->case_key, tc, g->cmp->opts.level * 100.0, thr,
+			 it->metric, ck, tc, g->cmp->opts.level * 100.0, thr,
 			 it->verdict == HVT_GATE_REGRESSED  ? ": CI lower bound above the threshold"
 			 : it->verdict == HVT_GATE_IMPROVED ? ": faster beyond the threshold"
 							    : "");
 		break;
 	case HVT_GATE_UNDEF:
 		snprintf(buf, len, "metric '%s' of %s: tax undefined (zero median or bad values)",
-			 it->metric, it->case_key);
+			 it->metric, ck);
 		break;
 	case HVT_GATE_MISSING:
 		snprintf(buf, len, "metric '%s' of %s: in the baseline, missing from the candidate",
-			 it->metric, it->case_key);
+			 it->metric, ck);
 		break;
 	case HVT_GATE_NEW:
-		snprintf(buf, len, "metric '%s' of %s: in the candidate only", it->metric,
-			 it->case_key);
+		snprintf(buf, len, "metric '%s' of %s: in the candidate only", it->metric, ck);
 		break;
 	}
+	free(label);
 }
 
 void hvt_gate_print(const struct hvt_gate *g, FILE *out)
@@ -349,7 +352,12 @@ static void md_row(FILE *out, const struct hvt_gate *g, const struct hvt_gate_it
 			snprintf(p, sizeof(p), it->row->p < 0.001 ? "<0.001" : "%.3f", it->row->p);
 	}
 	fprintf(out, "| %s %s | `", icon, hvt_gate_verdict_name(it->verdict));
-	hvt_fput_md(out, it->case_key);
+	{
+		char *label = hvt_case_label(it->case_key);
+
+		hvt_fput_md(out, label ? label : it->case_key);
+		free(label);
+	}
 	fprintf(out, "` | %s | %s | %s | %s | %s | %s |\n", it->metric, mb, mc, tc, thr, p);
 }
 
@@ -430,6 +438,7 @@ void hvt_gate_write_junit(const struct hvt_gate *g, FILE *out)
 	for (size_t i = 0; i < g->n; i++) {
 		const struct hvt_gate_item *it = &g->items[i];
 		char reason[1024], cls[160];
+		char *label = hvt_case_label(it->case_key);
 
 		fmt_reason(reason, sizeof(reason), g, it);
 		snprintf(cls, sizeof(cls), "hvtax.%.*s", (int)strcspn(it->case_key, "?"),
@@ -437,12 +446,16 @@ void hvt_gate_write_junit(const struct hvt_gate *g, FILE *out)
 		fprintf(out, "    <testcase classname=\"");
 		hvt_fput_xml(out, cls);
 		fprintf(out, "\" name=\"");
-		hvt_fput_xml(out, it->case_key);
+		/* the readable label names the test; the full case key goes in a property */
+		hvt_fput_xml(out, label ? label : it->case_key);
 		fputc(':', out);
 		hvt_fput_xml(out, it->metric);
-		fprintf(out, "\" time=\"0\"");
+		fprintf(out, "\" time=\"0\">\n      <properties><property name=\"case\" value=\"");
+		hvt_fput_xml(out, it->case_key);
+		fprintf(out, "\"/></properties>");
+		free(label);
 		if (it->fails) {
-			fprintf(out, ">\n      <failure type=\"%s\" message=\"",
+			fprintf(out, "\n      <failure type=\"%s\" message=\"",
 				it->verdict == HVT_GATE_MISSING ? "missing" : "regression");
 			hvt_fput_xml(out, reason);
 			fprintf(out, "\">");
@@ -450,11 +463,11 @@ void hvt_gate_write_junit(const struct hvt_gate *g, FILE *out)
 			fprintf(out, "</failure>\n    </testcase>\n");
 		} else if (it->verdict == HVT_GATE_MISSING || it->verdict == HVT_GATE_UNDEF ||
 			   it->verdict == HVT_GATE_NEW) {
-			fprintf(out, ">\n      <skipped message=\"");
+			fprintf(out, "\n      <skipped message=\"");
 			hvt_fput_xml(out, reason);
 			fprintf(out, "\"/>\n    </testcase>\n");
 		} else {
-			fprintf(out, ">\n      <system-out>");
+			fprintf(out, "\n      <system-out>");
 			hvt_fput_xml(out, reason);
 			fprintf(out, "</system-out>\n    </testcase>\n");
 		}

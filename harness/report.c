@@ -9,6 +9,7 @@
 
 #include "../common/units.h"
 #include "../common/util.h"
+#include "../bench/params.h"
 #include "export.h"
 #include "report.h"
 #include "report_src.h"
@@ -143,15 +144,24 @@ static int build_run(struct hvt_report *r, struct hvt_store *st, struct hvt_repo
 			memset(m, 0, sizeof(*m));
 			continue;
 		}
-		if (m->cv > r->opts.noise.cv_max)
-			ret = add_warning(r, hvt_asprintf("%s: %s %s: coefficient of variation "
-							  "%.1f%% (above %.0f%%)",
-							  rr->name, s->case_key, s->metric,
-							  m->cv * 100.0,
-							  r->opts.noise.cv_max * 100.0));
-		if (!ret && m->n < r->opts.noise.min_samples)
-			ret = add_warning(r, hvt_asprintf("%s: %s %s: only %zu samples", rr->name,
-							  s->case_key, s->metric, m->n));
+		if (m->cv > r->opts.noise.cv_max || m->n < r->opts.noise.min_samples) {
+			/* warnings are read by people: the short label names the case */
+			char *cl = hvt_case_label(s->case_key);
+
+			if (!cl)
+				return -ENOMEM;
+			if (m->cv > r->opts.noise.cv_max)
+				ret = add_warning(r, hvt_asprintf("%s: %s %s: coefficient of "
+								  "variation %.1f%% (above %.0f%%)",
+								  rr->name, cl, s->metric,
+								  m->cv * 100.0,
+								  r->opts.noise.cv_max * 100.0));
+			if (!ret && m->n < r->opts.noise.min_samples)
+				ret = add_warning(r, hvt_asprintf("%s: %s %s: only %zu samples",
+								  rr->name, cl, s->metric,
+								  m->n));
+			free(cl);
+		}
 		if (ret)
 			return ret;
 	}
@@ -251,12 +261,17 @@ json_t *hvt_report_to_json(const struct hvt_report *r)
 		for (size_t k = 0; !bad && k < rr->nseries; k++) {
 			const struct hvt_series *s = &rr->series[k];
 			const struct hvt_summary *m = &rr->sum[k];
+			char *label = hvt_case_label(s->case_key);
 			json_t *so =
-			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "case", s->case_key,
-				      "bench", s->bench ? s->bench : s->case_key, "metric",
-				      s->metric, "unit", s->unit ? s->unit : "", "dir",
-				      s->higher_better ? "higher" : "lower", "n", (json_int_t)m->n);
+			    label ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "case",
+					      s->case_key, "label", label, "bench",
+					      s->bench ? s->bench : s->case_key, "metric", s->metric,
+					      "unit", s->unit ? s->unit : "", "dir",
+					      s->higher_better ? "higher" : "lower", "n",
+					      (json_int_t)m->n)
+				  : NULL;
 
+			free(label);
 			bad |= !so;
 			if (bad)
 				break;
@@ -386,19 +401,25 @@ int hvt_report_write_text(const struct hvt_report *r, FILE *out)
 		for (size_t k = 0; k < rr->nseries; k++) {
 			const struct hvt_series *s = &rr->series[k];
 			const struct hvt_summary *m = &rr->sum[k];
-			char med[32], p90[32];
+			char med[32], p90[32], *label;
 
 			if (!m->n)
 				continue;
 			hvt_fmt_value(med, sizeof(med), m->median, s->unit);
 			hvt_fmt_value(p90, sizeof(p90), m->p90, s->unit);
-			fprintf(out, "  %-44s %-10s %5zu %14s %14s %6.1f%%\n", s->case_key,
-				s->metric, m->n, med, p90, m->cv * 100.0);
+			label = hvt_case_label(s->case_key);
+			fprintf(out, "  %-44s %-10s %5zu %14s %14s %6.1f%%\n",
+				label ? label : s->case_key, s->metric, m->n, med, p90,
+				m->cv * 100.0);
+			free(label);
 		}
 		for (size_t k = 0; k < json_array_size(rr->skips); k++) {
 			json_t *sk = json_array_get(rr->skips, k);
+			char *label = hvt_case_label(jstr(sk, "case"));
 
-			fprintf(out, "  skipped %s: %s\n", jstr(sk, "case"), jstr(sk, "reason"));
+			fprintf(out, "  skipped %s: %s\n", label ? label : jstr(sk, "case"),
+				jstr(sk, "reason"));
+			free(label);
 		}
 		fputc('\n', out);
 	}
@@ -455,15 +476,17 @@ int hvt_report_write_md(const struct hvt_report *r, FILE *out)
 			c->opts.level * 100.0);
 		for (size_t k = 0; k < c->nrows; k++) {
 			const struct hvt_compare_row *w = &c->rows[k];
-			char b[32], cd[32], t[16], lo[16], hi[16];
+			char b[32], cd[32], t[16], lo[16], hi[16], *label;
 
 			hvt_fmt_value(b, sizeof(b), w->median_base, w->unit);
 			hvt_fmt_value(cd, sizeof(cd), w->median_cand, w->unit);
 			fmt_pct(t, sizeof(t), w->tax);
 			fmt_pct(lo, sizeof(lo), w->tax_lo);
 			fmt_pct(hi, sizeof(hi), w->tax_hi);
+			label = hvt_case_label(w->case_key);
 			fprintf(out, "| `");
-			hvt_fput_md(out, w->case_key);
+			hvt_fput_md(out, label ? label : w->case_key);
+			free(label);
 			fprintf(out, "` | %s | %s | %s | %s%s%s | [%s, %s] | %.3g |\n", w->metric,
 				b, cd, w->flags & HVT_CMP_SIG ? "**" : "", t,
 				w->flags & HVT_CMP_SIG ? "**" : "", lo, hi, w->p);
@@ -479,15 +502,17 @@ int hvt_report_write_md(const struct hvt_report *r, FILE *out)
 		for (size_t k = 0; k < rr->nseries; k++) {
 			const struct hvt_series *s = &rr->series[k];
 			const struct hvt_summary *m = &rr->sum[k];
-			char a[32], b[32], c[32];
+			char a[32], b[32], c[32], *label;
 
 			if (!m->n)
 				continue;
 			hvt_fmt_value(a, sizeof(a), m->median, s->unit);
 			hvt_fmt_value(b, sizeof(b), m->p90, s->unit);
 			hvt_fmt_value(c, sizeof(c), m->p99, s->unit);
+			label = hvt_case_label(s->case_key);
 			fprintf(out, "| `");
-			hvt_fput_md(out, s->case_key);
+			hvt_fput_md(out, label ? label : s->case_key);
+			free(label);
 			fprintf(out, "` | %s | %zu | %s | %s | %s | %.1f%% |\n", s->metric, m->n, a,
 				b, c, m->cv * 100.0);
 		}
@@ -546,7 +571,7 @@ int hvt_report_write_csv(const struct hvt_report *r, FILE *out)
 		"# hvtax report schema %d: values in the unit of column 'unit'; tax columns "
 		"are fractions (0.05 = 5%% slower than the baseline)\n",
 		HVT_REPORT_SCHEMA);
-	fprintf(out, "run_id,run_name,target,case,bench,metric,unit,direction,n,min,median,p90,p99,"
+	fprintf(out, "run_id,run_name,target,case,label,bench,metric,unit,direction,n,min,median,p90,p99,"
 		     "max,mean,stdev,cv,baseline_run_id,tax,tax_ci_lo,tax_ci_hi,p_value\n");
 	for (size_t i = 0; i < r->nruns; i++) {
 		const struct hvt_report_run *rr = &r->runs[i];
@@ -564,6 +589,15 @@ int hvt_report_write_csv(const struct hvt_report *r, FILE *out)
 			csv_str(out, jstr(rr->info, "target"));
 			fputc(',', out);
 			csv_str(out, s->case_key);
+			fputc(',', out);
+			{
+				char *label = hvt_case_label(s->case_key);
+
+				if (!label)
+					return -ENOMEM;
+				csv_str(out, label);
+				free(label);
+			}
 			fputc(',', out);
 			csv_str(out, s->bench ? s->bench : "");
 			fputc(',', out);

@@ -8,6 +8,7 @@
 
 #include "../common/units.h"
 #include "../common/util.h"
+#include "../bench/params.h"
 #include "report.h"
 
 #define MAX_SWEEP_CHARTS 40
@@ -114,15 +115,21 @@ static int param_of(const char *case_key, const char *key, char *buf, size_t len
 }
 
 /*
- * Short label of a row: the bench, the parameters whose value differs
- * between the rows of that bench (the others say nothing here), the metric.
+ * Short label of a row: the bench, the parameters whose value differs from
+ * the benchmark's default (hvt_case_label) or between the rows of that bench
+ * (the others say nothing here), the metric. NULL when out of memory.
  */
 static char *short_label(const struct hvt_compare *c, const struct hvt_compare_row *w)
 {
 	const char *q = strchr(w->case_key, '?');
 	char out[512], key[64], v1[128], v2[128];
+	char *label = hvt_case_label(w->case_key);
+	/* an unknown bench's label is its full key: its defaults are not known here */
+	const int known = hvt_bench_find(w->bench) != NULL;
 	size_t off;
 
+	if (!label)
+		return NULL;
 	off = (size_t)snprintf(out, sizeof(out), "%s", w->bench);
 	while (q && *q && off < sizeof(out) - 1) {
 		const size_t klen = strcspn(q + 1, "=&");
@@ -131,6 +138,7 @@ static char *short_label(const struct hvt_compare *c, const struct hvt_compare_r
 		snprintf(key, sizeof(key), "%.*s", (int)klen, q + 1);
 		if (param_of(w->case_key, key, v1, sizeof(v1)))
 			break;
+		varies = known && !param_of(label, key, v2, sizeof(v2));
 		for (size_t k = 0; k < c->nrows && !varies; k++)
 			if (!strcmp(c->rows[k].bench, w->bench))
 				varies = param_of(c->rows[k].case_key, key, v2, sizeof(v2)) ||
@@ -141,6 +149,7 @@ static char *short_label(const struct hvt_compare *c, const struct hvt_compare_r
 	}
 	if (off < sizeof(out) - 1)
 		snprintf(out + off, sizeof(out) - off, "  %s", w->metric);
+	free(label);
 	return hvt_strdup(out);
 }
 
@@ -204,6 +213,7 @@ struct point {
 	double x, y;
 	const char *bench, *metric, *unit; /* borrowed from the series */
 	char *param, *others;
+	char *shown; /* the other parameters that differ from their defaults, for the subtitle */
 };
 
 static int point_cmp(const void *a, const void *b)
@@ -291,15 +301,19 @@ static int collect_points(const struct hvt_report *r, struct point **pts, size_t
 		for (size_t k = 0; k < rr->nseries; k++) {
 			const struct hvt_series *s = &rr->series[k];
 			const char *q = strchr(s->case_key, '?');
-			char *params, *save = NULL, *kv;
+			char *params, *label, *save = NULL, *kv;
 			char *keys[32], *vals[32];
 			size_t nk = 0;
 
 			if (!q || !rr->sum[k].n || !sweep_metric(s->metric))
 				continue;
 			params = hvt_strdup(q + 1);
-			if (!params)
+			label = hvt_case_label(s->case_key);
+			if (!params || !label) {
+				free(params);
+				free(label);
 				return -ENOMEM;
+			}
 			for (kv = strtok_r(params, "&", &save); kv && nk < 32;
 			     kv = strtok_r(NULL, "&", &save)) {
 				char *eq = strchr(kv, '=');
@@ -312,8 +326,8 @@ static int collect_points(const struct hvt_report *r, struct point **pts, size_t
 			}
 			for (size_t a = 0; a < nk; a++) {
 				struct point *p;
-				char others[1024] = "";
-				size_t off = 0;
+				char others[1024] = "", shown[1024] = "", v[128];
+				size_t off = 0, soff = 0;
 				double x;
 
 				if (param_num(vals[a], &x) || !(x > 0))
@@ -327,6 +341,12 @@ static int collect_points(const struct hvt_report *r, struct point **pts, size_t
 						     off ? " " : "", keys[b], vals[b]);
 					if (w > 0 && (size_t)w < sizeof(others) - off)
 						off += (size_t)w;
+					if (param_of(label, keys[b], v, sizeof(v)))
+						continue;
+					w = snprintf(shown + soff, sizeof(shown) - soff, "%s%s=%s",
+						     soff ? " " : "", keys[b], vals[b]);
+					if (w > 0 && (size_t)w < sizeof(shown) - soff)
+						soff += (size_t)w;
 				}
 				if (*np == cap) {
 					struct point *np2;
@@ -335,6 +355,7 @@ static int collect_points(const struct hvt_report *r, struct point **pts, size_t
 					np2 = realloc(*pts, cap * sizeof(**pts));
 					if (!np2) {
 						free(params);
+						free(label);
 						return -ENOMEM;
 					}
 					*pts = np2;
@@ -349,14 +370,17 @@ static int collect_points(const struct hvt_report *r, struct point **pts, size_t
 				p->unit = s->unit;
 				p->param = hvt_strdup(keys[a]);
 				p->others = hvt_strdup(others);
+				p->shown = hvt_strdup(shown);
 				p->gkey = hvt_asprintf("%s\x1f%s\x1f%s\x1f%s", p->bench, s->metric,
 						       keys[a], others);
-				if (!p->param || !p->others || !p->gkey) {
+				if (!p->param || !p->others || !p->shown || !p->gkey) {
 					free(params);
+					free(label);
 					return -ENOMEM;
 				}
 			}
 			free(params);
+			free(label);
 		}
 	}
 	qsort(*pts, *np, sizeof(**pts), point_cmp);
@@ -369,6 +393,7 @@ static void free_points(struct point *p, size_t n)
 		free(p[i].gkey);
 		free(p[i].param);
 		free(p[i].others);
+		free(p[i].shown);
 	}
 	free(p);
 }
@@ -445,8 +470,8 @@ static int sweep_charts(struct chart_list *l, const struct hvt_report *r)
 		ch->c.yfmt = yfmt_of(pts[g0].unit);
 		ch->c.title = keep(ch, hvt_asprintf("%s %s over %s", pts[g0].bench, pts[g0].metric,
 						    pts[g0].param));
-		if (*pts[g0].others)
-			ch->c.subtitle = keep(ch, hvt_strdup(pts[g0].others));
+		if (*pts[g0].shown)
+			ch->c.subtitle = keep(ch, hvt_strdup(pts[g0].shown));
 		ch->c.xlabel = keep(ch, hvt_strdup(pts[g0].param));
 		ch->c.ylabel = keep(ch, hvt_asprintf("%s, median (%s)", pts[g0].metric,
 						     pts[g0].unit ? pts[g0].unit : ""));
@@ -566,13 +591,20 @@ static int pct_charts(struct chart_list *l, const struct hvt_report *r)
 		ch->c.title =
 		    keep(ch, hvt_asprintf("%s %.*s percentiles (median over repetitions)",
 					  s->bench ? s->bench : s->case_key, (int)plen, s->metric));
-		if (strchr(s->case_key, '?')) {
-			char *sub = keep(ch, hvt_strdup(strchr(s->case_key, '?') + 1));
+		{
+			/* the parameters that differ from their defaults, "a=1 b=2" */
+			char *label = keep(ch, hvt_case_label(s->case_key));
 
-			for (char *p = sub; p && *p; p++)
-				if (*p == '&')
-					*p = ' ';
-			ch->c.subtitle = sub;
+			if (!label)
+				return -ENOMEM;
+			if (strchr(label, '?')) {
+				char *sub = strchr(label, '?') + 1;
+
+				for (char *p = sub; *p; p++)
+					if (*p == '&')
+						*p = ' ';
+				ch->c.subtitle = sub;
+			}
 		}
 		ch->c.xlabel = "percentile (nines scale)";
 		ch->c.ylabel = keep(

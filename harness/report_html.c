@@ -8,6 +8,7 @@
 
 #include "../common/units.h"
 #include "../common/util.h"
+#include "../bench/params.h"
 #include "report.h"
 #include "report_src.h"
 
@@ -29,6 +30,19 @@ static const char css[] =
 static void esc(FILE *f, const char *s)
 {
 	hvt_fput_xml(f, s);
+}
+
+/* A case by its short label, the full canonical key as the hover title. */
+static void case_code(FILE *f, const char *case_key)
+{
+	char *label = hvt_case_label(case_key);
+
+	fprintf(f, "<code title=\"");
+	esc(f, case_key);
+	fprintf(f, "\">");
+	esc(f, label ? label : case_key);
+	fprintf(f, "</code>");
+	free(label);
 }
 
 static const char *jstr(const json_t *o, const char *k)
@@ -347,9 +361,9 @@ static void write_tax_table(const struct hvt_report *r, size_t i, FILE *out)
 		fmt_pct(t, sizeof(t), w->tax);
 		fmt_pct(lo, sizeof(lo), w->tax_lo);
 		fmt_pct(hi, sizeof(hi), w->tax_hi);
-		fprintf(out, "<tr><td><code>");
-		esc(out, w->case_key);
-		fprintf(out, "</code></td><td>");
+		fprintf(out, "<tr><td>");
+		case_code(out, w->case_key);
+		fprintf(out, "</td><td>");
 		esc(out, w->metric);
 		fprintf(out,
 			"</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num "
@@ -362,9 +376,9 @@ static void write_tax_table(const struct hvt_report *r, size_t i, FILE *out)
 	}
 	fprintf(out, "</table>\n");
 	for (size_t k = 0; k < c->n_only_base; k++) {
-		fprintf(out, "<p class=\"muted\">only in the baseline: <code>");
-		esc(out, c->only_base[k].case_key);
-		fprintf(out, "</code> ");
+		fprintf(out, "<p class=\"muted\">only in the baseline: ");
+		case_code(out, c->only_base[k].case_key);
+		fputc(' ', out);
 		esc(out, c->only_base[k].metric);
 		fprintf(out, "</p>\n");
 	}
@@ -569,9 +583,9 @@ int hvt_report_write_html(const struct hvt_report *r, FILE *out)
 
 			fprintf(out, "<p class=\"muted\">");
 			esc(out, r->runs[i].name);
-			fprintf(out, ": skipped <code>");
-			esc(out, jstr(sk, "case"));
-			fprintf(out, "</code>: ");
+			fprintf(out, ": skipped ");
+			case_code(out, jstr(sk, "case"));
+			fprintf(out, ": ");
 			esc(out, jstr(sk, "reason"));
 			fprintf(out, "</p>\n");
 		}

@@ -11,6 +11,7 @@
 
 #include "../common/units.h"
 #include "../common/util.h"
+#include "../bench/params.h"
 #include "export.h"
 #include "runs.h"
 #include "stats.h"
@@ -338,8 +339,14 @@ static int show_series(struct hvt_store *st, int64_t id)
 			snprintf(cv, sizeof(cv), "%.2f%%", sum.cv * 100.0);
 		else
 			snprintf(cv, sizeof(cv), "-");
-		ret = table_add(&t, se[i].case_key, se[i].metric, nb, med, mn, mx, cv,
-				se[i].higher_better ? "higher" : "lower");
+		{
+			char *label = hvt_case_label(se[i].case_key);
+
+			ret = label ? table_add(&t, label, se[i].metric, nb, med, mn, mx, cv,
+						se[i].higher_better ? "higher" : "lower")
+				    : -ENOMEM;
+			free(label);
+		}
 	}
 	if (n)
 		table_print(&t, stdout);
@@ -398,12 +405,15 @@ int hvt_cmd_show(int argc, char **argv)
 	if (json_array_size(skips))
 		printf("\nskipped:\n");
 	json_array_foreach (skips, i, v) {
-		printf("  %s: %s\n", str_at(v, "case", NULL), str_at(v, "reason", NULL));
+		char *label = hvt_case_label(str_at(v, "case", NULL) ? str_at(v, "case", NULL) : "");
+
+		printf("  %s: %s\n", label ? label : "?", str_at(v, "reason", NULL));
+		free(label);
 	}
 	if (json_array_size(errs))
 		printf("\nerrors:\n");
 	json_array_foreach (errs, i, v) {
-		const char *ck = str_at(v, "case", NULL);
+		char *ck = str_at(v, "case", NULL) ? hvt_case_label(str_at(v, "case", NULL)) : NULL;
 		json_t *r = json_object_get(v, "round");
 
 		if (ck && json_is_integer(r))
@@ -413,6 +423,7 @@ int hvt_cmd_show(int argc, char **argv)
 			printf("  %s: %s\n", ck, str_at(v, "message", NULL));
 		else
 			printf("  %s\n", str_at(v, "message", NULL));
+		free(ck);
 	}
 	code = HVT_EXIT_OK;
 out:

@@ -22,7 +22,7 @@ for f in text md csv json openmetrics; do
 	expect_rc 0 "$HVTAX" report base cand --format "$f" -o "$T/r.$f"
 done
 grep -q "tax of cand against base" "$T/r.text" || fail "text report"
-head -2 "$T/r.csv" | grep -q '^run_id,run_name,target,case,bench,metric,unit,' || fail "CSV header"
+head -2 "$T/r.csv" | grep -q '^run_id,run_name,target,case,label,bench,metric,unit,' || fail "CSV header"
 grep -q '^# TYPE hvtax_median_ops_per_second gauge$' "$T/r.openmetrics" || fail "OpenMetrics TYPE"
 grep -q '^# UNIT hvtax_median_seconds seconds$' "$T/r.openmetrics" || fail "OpenMetrics UNIT"
 tail -1 "$T/r.openmetrics" | grep -q '^# EOF$' || fail "OpenMetrics EOF"

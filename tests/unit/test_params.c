@@ -294,6 +294,64 @@ static void test_suite_files(void **state)
 	assert_int_equal(hvt_suite_load("no-such-suite", &s), -ENOENT);
 }
 
+/* hvt_case_label(key), compared with `want` and freed. */
+static void check_label(const char *key, const char *want)
+{
+	char *l = hvt_case_label(key);
+
+	assert_non_null(l);
+	assert_string_equal(l, want);
+	free(l);
+}
+
+static void test_case_label(void **state)
+{
+	const struct hvt_bench *b = hvt_bench_find("null.fault");
+	const struct hvt_assign a[] = {{"mode", "hang", NULL, 0}};
+	struct hvt_case *c = NULL;
+	size_t n = 0;
+
+	(void)state;
+	/* all default: the bench alone, also for a key with no parameters */
+	assert_non_null(b);
+	assert_int_equal(hvt_cases_expand(b, NULL, 0, &c, &n), 0);
+	assert_int_equal(n, 1);
+	check_label(c[0].key, "null.fault");
+	hvt_cases_free(c, n);
+	check_label("cpu.syscall", "cpu.syscall");
+	check_label("cpu.syscall?", "cpu.syscall");
+	/* some non-default: only those, in key order */
+	c = NULL;
+	n = 0;
+	assert_int_equal(hvt_cases_expand(b, a, 1, &c, &n), 0);
+	check_label(c[0].key, "null.fault?mode=hang");
+	hvt_cases_free(c, n);
+	check_label("null.loop?batch=1000", "null.loop");
+	check_label("null.loop?batch=10", "null.loop?batch=10");
+	/* the default goes through the same canonicalisation: threads "2" and "all" */
+	check_label("cpu.mmap?size=64KiB&threads=2", "cpu.mmap");
+	check_label("cpu.mmap?size=1MiB&threads=all", "cpu.mmap?size=1MiB&threads=all");
+	/* a parameter this version does not know is kept */
+	check_label("null.loop?batch=1000&newer=3", "null.loop?newer=3");
+	/* unknown bench (a newer version's file): the key unchanged */
+	check_label("gpu.future?a=1&b=&c=x", "gpu.future?a=1&b=&c=x");
+	check_label("", "");
+	/* empty values: empty defaults drop, a set value next to an empty one stays */
+	b = hvt_bench_find("io.randread");
+	if (b) {
+		check_label("io.randread?batch=1&bs=4KiB&device=&direct=1&file=&fixed_bufs=1&"
+			    "fixed_files=1&iopoll=0&jobs=1&keep=0&qd=1&size=1GiB&sqpoll=0",
+			    "io.randread");
+		check_label("io.randread?batch=1&bs=4KiB&device=&direct=1&file=&fixed_bufs=1&"
+			    "fixed_files=1&iopoll=0&jobs=1&keep=0&qd=32&size=128MiB&sqpoll=0",
+			    "io.randread?qd=32&size=128MiB");
+		check_label("io.randread?device=&file=/tmp/x&qd=", "io.randread?file=/tmp/x&qd=");
+	}
+	/* an empty value where the default is not empty, and a bare name, are kept */
+	check_label("null.loop?batch=", "null.loop?batch=");
+	check_label("null.loop?batch&&", "null.loop?batch");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_misc_parsers),   cmocka_unit_test(test_defaults_and_key),
 		cmocka_unit_test(test_lists_and_ranges), cmocka_unit_test(test_validation),
 		cmocka_unit_test(test_registry),       cmocka_unit_test(test_suite_files),
+		cmocka_unit_test(test_case_label),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -216,7 +216,7 @@ static void test_writers(void **state)
 	free(s);
 
 	s = render(&r, hvt_report_write_csv);
-	assert_non_null(strstr(s, "\nrun_id,run_name,target,case,bench,metric,unit,direction,n,"));
+	assert_non_null(strstr(s, "\nrun_id,run_name,target,case,label,bench,metric,unit,direction,n,"));
 	/* comment + header + 2 runs x 8 series */
 	assert_int_equal(count(s, "\n"), 18);
 	assert_non_null(strstr(s, ",\"s\",lower,12,"));

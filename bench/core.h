@@ -90,6 +90,11 @@ extern const size_t hvt_nbenches;
 extern const struct hvt_unbuilt hvt_unbuilt[];
 extern const size_t hvt_nunbuilt;
 const struct hvt_bench *hvt_bench_find(const char *name);
+/*
+ * Report a name hvt_bench_find() did not know, with a "did you mean" from the table:
+ * "unknown benchmark 'NAME' (...)", or "WHERE: unknown benchmark (...)" when where is set.
+ */
+void hvt_report_unknown_bench(const char *where, const char *name);
 
 /* Families' additions to the live fingerprint: key -> collector (registry.c). */
 struct hvt_fp_hook {

@@ -159,17 +159,7 @@ static int add_bench_cases(struct opts *o, struct hvt_suite *s)
 			break;
 		}
 		if (!b) {
-			const char *names[512];
-			size_t nn = 0;
-			const char *dym;
-
-			for (size_t k = 0; k < hvt_nbenches && nn < 512; k++)
-				names[nn++] = hvt_benches[k]->name;
-			dym = hvt_did_you_mean(name, names, nn);
-			if (dym)
-				hvt_err("unknown benchmark '%s' (did you mean '%s'?)", name, dym);
-			else
-				hvt_err("unknown benchmark '%s' (see: hvtax-bench list)", name);
+			hvt_report_unknown_bench(NULL, name);
 			free(mine);
 			r = -EINVAL;
 			break;

@@ -82,3 +82,22 @@ const struct hvt_bench *hvt_bench_find(const char *name)
 			return hvt_benches[i];
 	return NULL;
 }
+
+void hvt_report_unknown_bench(const char *where, const char *name)
+{
+	const char *names[512];
+	size_t nn = 0;
+	const char *dym;
+
+	for (size_t k = 0; k < hvt_nbenches && nn < HVT_ARRAY_SIZE(names); k++)
+		names[nn++] = hvt_benches[k]->name;
+	dym = hvt_did_you_mean(name, names, nn);
+	if (where && dym)
+		hvt_err("%s: unknown benchmark (did you mean '%s'?)", where, dym);
+	else if (where)
+		hvt_err("%s: unknown benchmark (see: hvtax-bench list)", where);
+	else if (dym)
+		hvt_err("unknown benchmark '%s' (did you mean '%s'?)", name, dym);
+	else
+		hvt_err("unknown benchmark '%s' (see: hvtax-bench list)", name);
+}

@@ -283,13 +283,8 @@ int hvt_suite_load(const char *name, struct hvt_suite *s)
 			*hash = '\0';
 		b = hvt_bench_find(bname);
 		if (!b) {
-			const char *names[512];
-			size_t nn = 0;
-			const char *dym;
+			char where[4096 + 160];
 
-			for (size_t k = 0; k < hvt_nbenches && nn < 512; k++)
-				names[nn++] = hvt_benches[k]->name;
-			dym = hvt_did_you_mean(bname, names, nn);
 			/* a family that exists but was not built here is skipped, not an error */
 			for (size_t k = 0; k < hvt_nunbuilt; k++) {
 				size_t fl = strlen(hvt_unbuilt[k].family);
@@ -300,12 +295,9 @@ int hvt_suite_load(const char *name, struct hvt_suite *s)
 					goto next;
 				}
 			}
-			if (dym)
-				hvt_err("%s:%d: [%s]: unknown benchmark (did you mean '%s'?)", s->path,
-					p.secs[i].line, p.secs[i].name, dym);
-			else
-				hvt_err("%s:%d: [%s]: unknown benchmark (see: hvtax-bench list)", s->path,
-					p.secs[i].line, p.secs[i].name);
+			snprintf(where, sizeof(where), "%s:%d: [%s]", s->path, p.secs[i].line,
+				 p.secs[i].name);
+			hvt_report_unknown_bench(where, bname);
 			r = -EINVAL;
 			goto out_fail;
 		}

@@ -11,8 +11,7 @@
 #include "../common/util.h"
 #include "../bench/params.h"
 #include "compare.h"
-
-#define HVT_DB_DEFAULT "results/hvtax.db"
+#include "opts.h"
 
 void hvt_compare_opts_init(struct hvt_compare_opts *o)
 {
@@ -631,105 +630,57 @@ json_t *hvt_compare_to_json(const struct hvt_compare *c)
 
 /* ---- command ---- */
 
-enum {
-	OPT_DB = 'd',
-	OPT_SEED = 's',
-	OPT_LEVEL = 'l',
-	OPT_RESAMPLES = 'B',
-	OPT_PAIRED = 'P',
-	OPT_FORMAT = 'f',
-	OPT_HELP = 'h'
-};
+enum { OPT_FORMAT = 'f' };
 
-/* Declared once: drives getopt_long and the usage text. */
-static const struct {
-	const char *name;
-	int has_arg;
-	int val;
-	const char *arg;
-	const char *help;
-} cmp_opts[] = {
-    {"db", 1, OPT_DB, "FILE", "database (default $HVTAX_DB or " HVT_DB_DEFAULT ")"},
-    {"seed", 1, OPT_SEED, "N", "bootstrap seed (default 1)"},
-    {"level", 1, OPT_LEVEL, "L", "confidence level, 0.95 or 95% (default 0.95)"},
-    {"resamples", 1, OPT_RESAMPLES, "N", "bootstrap replicates (default 2000)"},
-    {"paired", 0, OPT_PAIRED, NULL, "pair rounds by index (environments interleaved)"},
-    {"format", 1, OPT_FORMAT, "text|json", "output format (default text)"},
-    {"help", 0, OPT_HELP, NULL, "this help"},
+static const struct hvt_opt cmp_opts[] = {
+	HVT_OPT_ROW_DB,
+	HVT_OPT_ROW_SEED("bootstrap seed (default 1)"),
+	HVT_OPT_ROW_LEVEL,
+	HVT_OPT_ROW_RESAMPLES,
+	HVT_OPT_ROW_PAIRED,
+	{ "format", 0, required_argument, OPT_FORMAT, "text|json", "output format (default text)" },
+	HVT_OPT_ROW_HELP,
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: hvtax compare BASE CAND [options]\n"
 		   "BASE and CAND are run ids or labels (latest run with the label).\n");
-	for (size_t i = 0; i < HVT_ARRAY_SIZE(cmp_opts); i++) {
-		char left[40];
-
-		snprintf(left, sizeof(left), "--%s%s%s", cmp_opts[i].name,
-			 cmp_opts[i].arg ? " " : "", cmp_opts[i].arg ? cmp_opts[i].arg : "");
-		fprintf(f, "  %-22s %s\n", left, cmp_opts[i].help);
-	}
+	hvt_opts_usage(f, cmp_opts, HVT_ARRAY_SIZE(cmp_opts));
 }
 
 int hvt_cmd_compare(int argc, char **argv)
 {
-	struct option lopts[HVT_ARRAY_SIZE(cmp_opts) + 1];
+	static const char *const formats[] = { "text", "json" };
+	struct hvt_getopt go;
 	struct hvt_compare_opts o;
 	struct hvt_compare c;
 	struct hvt_store st;
-	const char *db = getenv("HVTAX_DB"), *format = "text";
-	int64_t base_id, cand_id, v;
+	const char *db = hvt_default_db(), *format = "text";
+	int64_t base_id, cand_id;
 	int opt, ret, rc = HVT_EXIT_USAGE;
 
-	if (!db || !*db)
-		db = HVT_DB_DEFAULT;
 	hvt_compare_opts_init(&o);
-	memset(lopts, 0, sizeof(lopts));
-	for (size_t i = 0; i < HVT_ARRAY_SIZE(cmp_opts); i++)
-		lopts[i] =
-		    (struct option){cmp_opts[i].name, cmp_opts[i].has_arg, NULL, cmp_opts[i].val};
-
+	if (hvt_opts_build(&go, cmp_opts, HVT_ARRAY_SIZE(cmp_opts), ""))
+		return HVT_EXIT_FAIL;
 	optind = 0; /* glibc: full reinitialisation, argv[0] is the subcommand */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, go.shorts, go.lopts, NULL)) != -1) {
+		ret = hvt_opt_compare(opt, optarg, &o);
+		if (ret < 0)
+			return HVT_EXIT_USAGE;
+		if (ret == 0)
+			continue;
 		switch (opt) {
-		case OPT_DB:
+		case HVT_OPT_DB:
 			db = optarg;
 			break;
-		case OPT_SEED:
-			if (hvt_parse_int(optarg, &v) || v < 0) {
-				hvt_err("invalid --seed '%s': expected an integer >= 0", optarg);
-				return HVT_EXIT_USAGE;
-			}
-			o.seed = (uint64_t)v;
-			break;
-		case OPT_LEVEL:
-			if (hvt_parse_percent(optarg, &o.level) ||
-			    !(o.level > 0.0 && o.level < 1.0)) {
-				hvt_err("invalid --level '%s': expected a level between 0 and 1 "
-					"(e.g. 0.95)",
-					optarg);
-				return HVT_EXIT_USAGE;
-			}
-			break;
-		case OPT_RESAMPLES:
-			if (hvt_parse_int(optarg, &v) || v < 100 || v > 1000000) {
-				hvt_err("invalid --resamples '%s': expected 100..1000000", optarg);
-				return HVT_EXIT_USAGE;
-			}
-			o.resamples = (unsigned)v;
-			break;
-		case OPT_PAIRED:
-			o.paired = 1;
-			break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "text") && strcmp(optarg, "json")) {
-				hvt_err("invalid --format '%s': expected text or json", optarg);
+			if (hvt_opt_choice("format", optarg, formats, HVT_ARRAY_SIZE(formats)) < 0)
 				return HVT_EXIT_USAGE;
-			}
 			format = optarg;
 			break;
-		case OPT_HELP:
+		case HVT_OPT_HELP:
 			usage(stdout);
 			return HVT_EXIT_OK;
 		default:

@@ -11,6 +11,7 @@
 #include "../common/units.h"
 #include "../common/util.h"
 #include "cost.h"
+#include "opts.h"
 #include "report_ini.h"
 #include "report_src.h"
 #include "runs.h"
@@ -464,26 +465,22 @@ enum {
 	OPT_PRICES = 'p',
 	OPT_JOB = 'j',
 	OPT_UTIL = 'u',
-	OPT_DB = 'd',
-	OPT_SEED = 's',
-	OPT_HELP = 'h'
 };
 
-static const struct {
-	const char *name;
-	int has_arg;
-	int val;
-	const char *arg;
-	const char *help;
-} cost_opts[] = {
-    {"baseline", 1, OPT_BASE, "RUN[@ENV]", "baseline run (id, label or export file)"},
-    {"candidate", 1, OPT_CAND, "RUN[@ENV]", "a run to price against it (repeatable)"},
-    {"prices", 1, OPT_PRICES, "FILE", "hourly prices (default " HVT_PRICES_DEFAULT ")"},
-    {"job", 1, OPT_JOB, "FILE", "job profile (repeatable; default " HVT_JOBS_GLOB ")"},
-    {"utilization", 1, OPT_UTIL, "U", "utilization of every environment (overrides prices)"},
-    {"db", 1, OPT_DB, "FILE", "database (default $HVTAX_DB or " HVT_DEFAULT_DB ")"},
-    {"seed", 1, OPT_SEED, "N", "bootstrap seed of the comparisons (default 1)"},
-    {"help", 0, OPT_HELP, NULL, "this help"},
+static const struct hvt_opt cost_opts[] = {
+	{ "baseline", 0, required_argument, OPT_BASE, "RUN[@ENV]",
+	  "baseline run (id, label or export file)" },
+	{ "candidate", 0, required_argument, OPT_CAND, "RUN[@ENV]",
+	  "a run to price against it (repeatable)" },
+	{ "prices", 0, required_argument, OPT_PRICES, "FILE",
+	  "hourly prices (default " HVT_PRICES_DEFAULT ")" },
+	{ "job", 0, required_argument, OPT_JOB, "FILE",
+	  "job profile (repeatable; default " HVT_JOBS_GLOB ")" },
+	{ "utilization", 0, required_argument, OPT_UTIL, "U",
+	  "utilization of every environment (overrides prices)" },
+	HVT_OPT_ROW_DB,
+	HVT_OPT_ROW_SEED("bootstrap seed of the comparisons (default 1)"),
+	HVT_OPT_ROW_HELP,
 };
 
 static void usage(FILE *f)
@@ -493,13 +490,7 @@ static void usage(FILE *f)
 		   "utilization.\n"
 		   "ENV names a price section; without it: the run's label, target, then "
 		   "fingerprint kind.\n");
-	for (size_t i = 0; i < HVT_ARRAY_SIZE(cost_opts); i++) {
-		char left[40];
-
-		snprintf(left, sizeof(left), "--%s%s%s", cost_opts[i].name,
-			 cost_opts[i].arg ? " " : "", cost_opts[i].arg ? cost_opts[i].arg : "");
-		fprintf(f, "  %-26s %s\n", left, cost_opts[i].help);
-	}
+	hvt_opts_usage(f, cost_opts, HVT_ARRAY_SIZE(cost_opts));
 }
 
 static int split_env(struct env_run *e, const char *arg)
@@ -517,7 +508,7 @@ static int split_env(struct env_run *e, const char *arg)
 
 int hvt_cmd_cost(int argc, char **argv)
 {
-	struct option lopts[HVT_ARRAY_SIZE(cost_opts) + 1];
+	struct hvt_getopt go;
 	const char *db = hvt_default_db(), *prices_path = HVT_PRICES_DEFAULT;
 	const char **job_paths = calloc((size_t)argc + 1, sizeof(*job_paths));
 	const char **specs = calloc((size_t)argc + 1, sizeof(*specs));
@@ -530,7 +521,6 @@ int hvt_cmd_cost(int argc, char **argv)
 	int opt, rc = HVT_EXIT_USAGE, have_base = 0, have_prices = 0, have_src = 0;
 	double util = NAN;
 	glob_t gl;
-	int64_t v;
 
 	memset(&gl, 0, sizeof(gl));
 	memset(&prices, 0, sizeof(prices));
@@ -539,13 +529,13 @@ int hvt_cmd_cost(int argc, char **argv)
 		rc = HVT_EXIT_FAIL;
 		goto out;
 	}
-	memset(lopts, 0, sizeof(lopts));
-	for (size_t i = 0; i < HVT_ARRAY_SIZE(cost_opts); i++)
-		lopts[i] = (struct option){cost_opts[i].name, cost_opts[i].has_arg, NULL,
-					   cost_opts[i].val};
+	if (hvt_opts_build(&go, cost_opts, HVT_ARRAY_SIZE(cost_opts), "")) {
+		rc = HVT_EXIT_FAIL;
+		goto out;
+	}
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, go.shorts, go.lopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_BASE:
 			free(env[0].spec_buf);
@@ -571,22 +561,19 @@ int hvt_cmd_cost(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case OPT_DB:
+		case HVT_OPT_DB:
 			db = optarg;
 			break;
-		case OPT_SEED:
-			if (hvt_parse_int(optarg, &v) || v < 0) {
-				hvt_err("invalid --seed '%s': expected an integer >= 0", optarg);
+		case HVT_OPT_SEED:
+			if (hvt_opt_seed(optarg, &co.seed))
 				goto out;
-			}
-			co.seed = (uint64_t)v;
 			break;
-		case OPT_HELP:
+		case HVT_OPT_HELP:
 			usage(stdout);
 			rc = 0;
 			goto out;
 		default:
-			hvt_err("invalid option '%s' (see: hvtax cost --help)", argv[optind - 1]);
+			hvt_opts_bad("cost", argv);
 			goto out;
 		}
 	}

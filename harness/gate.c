@@ -11,6 +11,7 @@
 #include "../common/util.h"
 #include "../bench/params.h"
 #include "gate.h"
+#include "opts.h"
 #include "report_ini.h"
 #include "report_src.h"
 #include "runs.h"
@@ -485,36 +486,30 @@ enum {
 	OPT_MISSING = 'm',
 	OPT_JUNIT = 'j',
 	OPT_MD = 'M',
-	OPT_DB = 'd',
-	OPT_SEED = 's',
-	OPT_LEVEL = 'l',
-	OPT_RESAMPLES = 'B',
-	OPT_PAIRED = 'P',
 	OPT_QUIET = 'q',
-	OPT_HELP = 'h',
 };
 
-static const struct {
-	const char *name;
-	int has_arg;
-	int val;
-	const char *arg;
-	const char *help;
-} gate_opts[] = {
-    {"baseline", 1, OPT_BASE, "B", "baseline: run id, label, or exported JSON Lines file"},
-    {"candidate", 1, OPT_CAND, "C", "candidate: run id, label, or exported JSON Lines file"},
-    {"threshold", 1, OPT_THR, "PCT", "default threshold (default 5%)"},
-    {"thresholds", 1, OPT_THRFILE, "FILE", "per-metric thresholds ([thresholds] INI)"},
-    {"missing", 1, OPT_MISSING, "fail|warn", "series missing from the candidate (default warn)"},
-    {"junit", 1, OPT_JUNIT, "FILE", "write JUnit XML (one testcase per case and metric)"},
-    {"markdown", 1, OPT_MD, "FILE", "write a Markdown summary (for a pull-request comment)"},
-    {"db", 1, OPT_DB, "FILE", "database (default $HVTAX_DB or " HVT_DEFAULT_DB ")"},
-    {"seed", 1, OPT_SEED, "N", "bootstrap seed (default 1)"},
-    {"level", 1, OPT_LEVEL, "L", "confidence level (default 0.95)"},
-    {"resamples", 1, OPT_RESAMPLES, "N", "bootstrap replicates (default 2000)"},
-    {"paired", 0, OPT_PAIRED, NULL, "pair rounds by index (environments interleaved)"},
-    {"quiet", 0, OPT_QUIET, NULL, "no summary on stdout"},
-    {"help", 0, OPT_HELP, NULL, "this help"},
+static const struct hvt_opt gate_opts[] = {
+	{ "baseline", 0, required_argument, OPT_BASE, "B",
+	  "baseline: run id, label, or exported JSON Lines file" },
+	{ "candidate", 0, required_argument, OPT_CAND, "C",
+	  "candidate: run id, label, or exported JSON Lines file" },
+	{ "threshold", 0, required_argument, OPT_THR, "PCT", "default threshold (default 5%)" },
+	{ "thresholds", 0, required_argument, OPT_THRFILE, "FILE",
+	  "per-metric thresholds ([thresholds] INI)" },
+	{ "missing", 0, required_argument, OPT_MISSING, "fail|warn",
+	  "series missing from the candidate (default warn)" },
+	{ "junit", 0, required_argument, OPT_JUNIT, "FILE",
+	  "write JUnit XML (one testcase per case and metric)" },
+	{ "markdown", 0, required_argument, OPT_MD, "FILE",
+	  "write a Markdown summary (for a pull-request comment)" },
+	HVT_OPT_ROW_DB,
+	HVT_OPT_ROW_SEED("bootstrap seed (default 1)"),
+	HVT_OPT_ROW_LEVEL,
+	HVT_OPT_ROW_RESAMPLES,
+	HVT_OPT_ROW_PAIRED,
+	{ "quiet", 'q', no_argument, OPT_QUIET, NULL, "no summary on stdout" },
+	HVT_OPT_ROW_HELP,
 };
 
 static void usage(FILE *f)
@@ -522,13 +517,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: hvtax gate --baseline B --candidate C [options]\n"
 		   "Fails when a metric's tax is above its threshold with confidence: the lower\n"
 		   "bound of the tax's confidence interval exceeds the threshold.\n");
-	for (size_t i = 0; i < HVT_ARRAY_SIZE(gate_opts); i++) {
-		char left[40];
-
-		snprintf(left, sizeof(left), "--%s%s%s", gate_opts[i].name,
-			 gate_opts[i].arg ? " " : "", gate_opts[i].arg ? gate_opts[i].arg : "");
-		fprintf(f, "  %-24s %s\n", left, gate_opts[i].help);
-	}
+	hvt_opts_usage(f, gate_opts, HVT_ARRAY_SIZE(gate_opts));
 	fprintf(f, "exit status: 0 no regression, 1 regression (or missing series with "
 		   "--missing fail),\n             2 usage or data error (run not found, no common "
 		   "series)\n");
@@ -553,7 +542,8 @@ static int write_to(const char *path, void (*fn)(const struct hvt_gate *, FILE *
 
 int hvt_cmd_gate(int argc, char **argv)
 {
-	struct option lopts[HVT_ARRAY_SIZE(gate_opts) + 1];
+	static const char *const missing_choices[] = { "fail", "warn" };
+	struct hvt_getopt go;
 	const char *base = NULL, *cand = NULL, *thrfile = NULL, *junit = NULL, *md = NULL;
 	const char *db = hvt_default_db(), *thr_arg = NULL;
 	struct hvt_compare_opts co;
@@ -561,18 +551,23 @@ int hvt_cmd_gate(int argc, char **argv)
 	struct hvt_runsrc rs;
 	struct hvt_compare cmp;
 	struct hvt_gate g;
-	int missing_fail = 0, quiet = 0, opt, rc = HVT_EXIT_USAGE;
-	int64_t v, ids[2];
+	int missing_fail = 0, quiet = 0, opt, r, rc = HVT_EXIT_USAGE;
+	int64_t ids[2];
 
 	hvt_compare_opts_init(&co);
 	hvt_thresholds_init(&thr, HVT_GATE_THRESHOLD_DEFAULT);
-	memset(lopts, 0, sizeof(lopts));
-	for (size_t i = 0; i < HVT_ARRAY_SIZE(gate_opts); i++)
-		lopts[i] = (struct option){gate_opts[i].name, gate_opts[i].has_arg, NULL,
-					   gate_opts[i].val};
+	if (hvt_opts_build(&go, gate_opts, HVT_ARRAY_SIZE(gate_opts), "")) {
+		rc = HVT_EXIT_FAIL;
+		goto out;
+	}
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "hq", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, go.shorts, go.lopts, NULL)) != -1) {
+		r = hvt_opt_compare(opt, optarg, &co);
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			continue;
 		switch (opt) {
 		case OPT_BASE:
 			base = optarg;
@@ -589,12 +584,10 @@ int hvt_cmd_gate(int argc, char **argv)
 			thrfile = optarg;
 			break;
 		case OPT_MISSING:
-			if (!strcmp(optarg, "fail") || !strcmp(optarg, "warn")) {
-				missing_fail = !strcmp(optarg, "fail");
-			} else {
-				hvt_err("invalid --missing '%s': expected fail or warn", optarg);
+			r = hvt_opt_choice("missing", optarg, missing_choices, 2);
+			if (r < 0)
 				goto out;
-			}
+			missing_fail = r == 0;
 			break;
 		case OPT_JUNIT:
 			junit = optarg;
@@ -602,43 +595,18 @@ int hvt_cmd_gate(int argc, char **argv)
 		case OPT_MD:
 			md = optarg;
 			break;
-		case OPT_DB:
+		case HVT_OPT_DB:
 			db = optarg;
-			break;
-		case OPT_SEED:
-			if (hvt_parse_int(optarg, &v) || v < 0) {
-				hvt_err("invalid --seed '%s': expected an integer >= 0", optarg);
-				goto out;
-			}
-			co.seed = (uint64_t)v;
-			break;
-		case OPT_LEVEL:
-			if (hvt_parse_percent(optarg, &co.level) ||
-			    !(co.level > 0.0 && co.level < 1.0)) {
-				hvt_err("invalid --level '%s': expected a level between 0 and 1",
-					optarg);
-				goto out;
-			}
-			break;
-		case OPT_RESAMPLES:
-			if (hvt_parse_int(optarg, &v) || v < 100 || v > 1000000) {
-				hvt_err("invalid --resamples '%s': expected 100..1000000", optarg);
-				goto out;
-			}
-			co.resamples = (unsigned)v;
-			break;
-		case OPT_PAIRED:
-			co.paired = 1;
 			break;
 		case OPT_QUIET:
 			quiet = 1;
 			break;
-		case OPT_HELP:
+		case HVT_OPT_HELP:
 			usage(stdout);
 			rc = 0;
 			goto out;
 		default:
-			hvt_err("invalid option '%s' (see: hvtax gate --help)", argv[optind - 1]);
+			hvt_opts_bad("gate", argv);
 			goto out;
 		}
 	}

@@ -10,6 +10,7 @@
 #include "child.h"
 #include "compare.h"
 #include "matrix.h"
+#include "opts.h"
 #include "runs.h"
 #include "store.h"
 #include "target.h"
@@ -398,6 +399,41 @@ out_suite:
 
 /* ---- the command ---- */
 
+enum {
+	OPT_SUITE = 's',
+	OPT_BENCH = 'b',
+	OPT_TARGETS = 't',
+	OPT_PREFIX = 'p',
+	OPT_CONF = 'c',
+	OPT_ROUNDS = 'r',
+	OPT_QUIET = 'q',
+	OPT_PAYLOAD = 0x200,
+	OPT_ROUND_TIMEOUT,
+	OPT_JSON,
+};
+
+static const struct hvt_opt matrix_opts[] = {
+	{ "suite", 's', required_argument, OPT_SUITE, "S", "suite name (configs/S.ini) or file" },
+	{ "bench", 'b', required_argument, OPT_BENCH, "LIST",
+	  "benchmarks for the agents (instead of, or with, the suite)" },
+	{ "targets", 't', required_argument, OPT_TARGETS, "LIST",
+	  "comma list of targets below (default host,container,vm)" },
+	{ "label-prefix", 'p', required_argument, OPT_PREFIX, "P",
+	  "run labels P-TARGET (default: TARGET)" },
+	HVT_OPT_ROW_DB,
+	{ "target-config", 'c', required_argument, OPT_CONF, "FILE",
+	  "a target config ([container], [vm] ... sections) read\n"
+	  "after configs/targets/KIND.ini; may be repeated" },
+	{ "payload", 0, required_argument, OPT_PAYLOAD, "DIR",
+	  "payload built by scripts/build-payload.sh (default: build/payload)" },
+	{ "rounds", 'r', required_argument, OPT_ROUNDS, "N", "rounds (default: the suite's)" },
+	{ "round-timeout", 0, required_argument, OPT_ROUND_TIMEOUT, "T",
+	  "per round and target (default: 5x the estimate + 120s)" },
+	{ "json", 0, required_argument, OPT_JSON, "FILE", "the comparisons as JSON too" },
+	{ "quiet", 'q', no_argument, OPT_QUIET, NULL, "no progress on stderr" },
+	HVT_OPT_ROW_HELP,
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -409,22 +445,13 @@ static void usage(FILE *f)
 		"target's records as its own run labelled by target, then prints the tax of\n"
 		"each target against host from paired rounds (round k against round k).\n"
 		"A target this machine cannot run is skipped with the reason.\n"
+		"\n");
+	hvt_opts_usage(f, matrix_opts, HVT_ARRAY_SIZE(matrix_opts));
+	fprintf(f,
 		"\n"
-		"  -s, --suite S            suite name (configs/S.ini) or file\n"
-		"  -b, --bench LIST         benchmarks for the agents (instead of, or with, the suite)\n"
-		"  -t, --targets LIST       comma list of %s (default host,container,vm)\n"
-		"  -p, --label-prefix P     run labels P-TARGET (default: TARGET)\n"
-		"      --db FILE            database (default $HVTAX_DB or %s)\n"
-		"  -c, --target-config FILE a target config ([container], [vm] ... sections) read\n"
-		"                           after configs/targets/KIND.ini; may be repeated\n"
-		"      --payload DIR        payload built by scripts/build-payload.sh (default: build/payload)\n"
-		"  -r, --rounds N           rounds (default: the suite's)\n"
-		"      --round-timeout T    per round and target (default: 5x the estimate + 120s)\n"
-		"      --json FILE          the comparisons as JSON too\n"
-		"  -q, --quiet              no progress on stderr\n"
-		"\n"
+		"targets: %s\n"
 		"exit status: 0 ok, 1 a target failed, 2 usage or bad config\n",
-		hvt_target_kinds(), HVT_DEFAULT_DB);
+		hvt_target_kinds());
 }
 
 /* Taxes of each target against host, paired by round. */
@@ -504,21 +531,7 @@ static int print_taxes(const char *db, const struct hvt_matrix_opts *o, const in
 
 int hvt_cmd_matrix(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "suite", required_argument, NULL, 's' },
-		{ "bench", required_argument, NULL, 'b' },
-		{ "targets", required_argument, NULL, 't' },
-		{ "label-prefix", required_argument, NULL, 'p' },
-		{ "db", required_argument, NULL, 'D' },
-		{ "target-config", required_argument, NULL, 'c' },
-		{ "payload", required_argument, NULL, 'P' },
-		{ "rounds", required_argument, NULL, 'r' },
-		{ "round-timeout", required_argument, NULL, 'T' },
-		{ "json", required_argument, NULL, 'J' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct hvt_getopt go;
 	struct hvt_matrix_opts o;
 	const char *targets = "host,container,vm", *json_path = NULL;
 	const char *confs[17] = { NULL };
@@ -531,54 +544,53 @@ int hvt_cmd_matrix(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.db = hvt_default_db();
+	if (hvt_opts_build(&go, matrix_opts, HVT_ARRAY_SIZE(matrix_opts), "+"))
+		return HVT_EXIT_FAIL;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+s:b:t:p:c:r:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, go.shorts, go.lopts, NULL)) != -1) {
 		switch (c) {
-		case 's':
+		case OPT_SUITE:
 			o.suite = optarg;
 			break;
-		case 'b':
+		case OPT_BENCH:
 			o.benches = optarg;
 			break;
-		case 't':
+		case OPT_TARGETS:
 			targets = optarg;
 			break;
-		case 'p':
+		case OPT_PREFIX:
 			o.label_prefix = optarg;
 			break;
-		case 'D':
+		case HVT_OPT_DB:
 			o.db = optarg;
 			break;
-		case 'c':
-			if (nconf == 16) {
-				hvt_err("--target-config: at most 16 files");
+		case OPT_CONF:
+			if (hvt_opt_append("target-config", confs, &nconf, 16, optarg))
 				return HVT_EXIT_USAGE;
-			}
-			confs[nconf++] = optarg;
 			break;
-		case 'P':
+		case OPT_PAYLOAD:
 			o.payload = optarg;
 			break;
-		case 'r':
+		case OPT_ROUNDS:
 			if (hvt_parse_int(optarg, &v) || v < 1 || v > 100000) {
 				hvt_err("--rounds: '%s' is not a count between 1 and 100000", optarg);
 				return HVT_EXIT_USAGE;
 			}
 			o.rounds = (unsigned)v;
 			break;
-		case 'T':
+		case OPT_ROUND_TIMEOUT:
 			if (hvt_parse_duration(optarg, &o.round_timeout_ns) || !o.round_timeout_ns) {
 				hvt_err("--round-timeout: '%s' is not a duration (e.g. 5m)", optarg);
 				return HVT_EXIT_USAGE;
 			}
 			break;
-		case 'J':
+		case OPT_JSON:
 			json_path = optarg;
 			break;
-		case 'q':
+		case OPT_QUIET:
 			hvt_quiet = 1;
 			break;
-		case 'h':
+		case HVT_OPT_HELP:
 			usage(stdout);
 			return 0;
 		default:

@@ -11,6 +11,7 @@
 #include "../common/util.h"
 #include "../bench/params.h"
 #include "export.h"
+#include "opts.h"
 #include "report.h"
 #include "report_src.h"
 #include "runs.h"
@@ -758,42 +759,31 @@ enum {
 	OPT_CHARTS = 'C',
 	OPT_CHARTFMT = 'F',
 	OPT_DET = 'D',
-	OPT_DB = 'd',
-	OPT_SEED = 's',
-	OPT_PAIRED = 'P',
-	OPT_HELP = 'h'
 };
 
-static const struct {
-	const char *name;
-	int has_arg;
-	int val;
-	const char *arg;
-	const char *help;
-} rep_opts[] = {
-    {"baseline", 1, OPT_BASE, "RUN", "taxes against this run (default: the first RUN)"},
-    {"format", 1, OPT_FORMAT, "FMT", "text|md|html|csv|json|openmetrics (default text)"},
-    {"output", 1, OPT_OUT, "FILE", "write to FILE (default stdout); also -o"},
-    {"charts", 1, OPT_CHARTS, "DIR", "also write every chart as a file in DIR"},
-    {"chart-format", 1, OPT_CHARTFMT, "svg|png|pdf", "format of --charts files (default svg)"},
-    {"deterministic", 0, OPT_DET, NULL, "no timestamps or versions (golden files)"},
-    {"db", 1, OPT_DB, "FILE", "database (default $HVTAX_DB or " HVT_DEFAULT_DB ")"},
-    {"seed", 1, OPT_SEED, "N", "bootstrap seed (default 1)"},
-    {"paired", 0, OPT_PAIRED, NULL, "pair rounds by index (environments interleaved)"},
-    {"help", 0, OPT_HELP, NULL, "this help"},
+static const struct hvt_opt rep_opts[] = {
+	{ "baseline", 0, required_argument, OPT_BASE, "RUN",
+	  "taxes against this run (default: the first RUN)" },
+	{ "format", 'f', required_argument, OPT_FORMAT, "FMT",
+	  "text|md|html|csv|json|openmetrics (default text)" },
+	{ "output", 'o', required_argument, OPT_OUT, "FILE", "write to FILE (default stdout)" },
+	{ "charts", 0, required_argument, OPT_CHARTS, "DIR",
+	  "also write every chart as a file in DIR" },
+	{ "chart-format", 0, required_argument, OPT_CHARTFMT, "svg|png|pdf",
+	  "format of --charts files (default svg)" },
+	{ "deterministic", 0, no_argument, OPT_DET, NULL,
+	  "no timestamps or versions (golden files)" },
+	HVT_OPT_ROW_DB,
+	HVT_OPT_ROW_SEED("bootstrap seed (default 1)"),
+	HVT_OPT_ROW_PAIRED,
+	HVT_OPT_ROW_HELP,
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: hvtax report RUN... [options]\n"
 		   "RUN: run id, label, or exported JSON Lines file.\n");
-	for (size_t i = 0; i < HVT_ARRAY_SIZE(rep_opts); i++) {
-		char left[40];
-
-		snprintf(left, sizeof(left), "--%s%s%s", rep_opts[i].name,
-			 rep_opts[i].arg ? " " : "", rep_opts[i].arg ? rep_opts[i].arg : "");
-		fprintf(f, "  %-28s %s\n", left, rep_opts[i].help);
-	}
+	hvt_opts_usage(f, rep_opts, HVT_ARRAY_SIZE(rep_opts));
 }
 
 static int write_charts(const struct hvt_report *r, const char *dir, enum hvt_chart_format f)
@@ -838,7 +828,10 @@ static int write_charts(const struct hvt_report *r, const char *dir, enum hvt_ch
 
 int hvt_cmd_report(int argc, char **argv)
 {
-	struct option lopts[HVT_ARRAY_SIZE(rep_opts) + 2];
+	/* in the order of enum hvt_chart_format */
+	static const char *const chart_formats[] = { "svg", "png", "pdf" };
+	const char *format_names[HVT_ARRAY_SIZE(writers)];
+	struct hvt_getopt go;
 	const char *db = hvt_default_db(), *base = NULL, *format = "text", *outpath = NULL,
 		   *charts = NULL;
 	const char **specs = calloc((size_t)argc + 2, sizeof(*specs));
@@ -851,7 +844,6 @@ int hvt_cmd_report(int argc, char **argv)
 	struct hvt_runsrc rs;
 	size_t n = 0, nu = 0;
 	long bidx = -1;
-	int64_t v;
 	FILE *out;
 
 	hvt_compare_opts_init(&co);
@@ -860,13 +852,18 @@ int hvt_cmd_report(int argc, char **argv)
 		free(ids);
 		return HVT_EXIT_FAIL;
 	}
-	memset(lopts, 0, sizeof(lopts));
-	for (size_t i = 0; i < HVT_ARRAY_SIZE(rep_opts); i++)
-		lopts[i] =
-		    (struct option){rep_opts[i].name, rep_opts[i].has_arg, NULL, rep_opts[i].val};
+	if (hvt_opts_build(&go, rep_opts, HVT_ARRAY_SIZE(rep_opts), "")) {
+		rc = HVT_EXIT_FAIL;
+		goto out;
+	}
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "ho:f:", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, go.shorts, go.lopts, NULL)) != -1) {
+		ret = hvt_opt_compare(opt, optarg, &co);
+		if (ret < 0)
+			goto out;
+		if (ret == 0)
+			continue;
 		switch (opt) {
 		case OPT_BASE:
 			base = optarg;
@@ -881,51 +878,33 @@ int hvt_cmd_report(int argc, char **argv)
 			charts = optarg;
 			break;
 		case OPT_CHARTFMT:
-			if (!strcmp(optarg, "svg"))
-				cf = HVT_CHART_SVG;
-			else if (!strcmp(optarg, "png"))
-				cf = HVT_CHART_PNG;
-			else if (!strcmp(optarg, "pdf"))
-				cf = HVT_CHART_PDF;
-			else {
-				hvt_err("invalid --chart-format '%s': expected svg, png or pdf",
-					optarg);
+			ret = hvt_opt_choice("chart-format", optarg, chart_formats,
+					     HVT_ARRAY_SIZE(chart_formats));
+			if (ret < 0)
 				goto out;
-			}
+			cf = (enum hvt_chart_format)ret;
 			break;
 		case OPT_DET:
 			det = 1;
 			break;
-		case OPT_DB:
+		case HVT_OPT_DB:
 			db = optarg;
 			break;
-		case OPT_SEED:
-			if (hvt_parse_int(optarg, &v) || v < 0) {
-				hvt_err("invalid --seed '%s': expected an integer >= 0", optarg);
-				goto out;
-			}
-			co.seed = (uint64_t)v;
-			break;
-		case OPT_PAIRED:
-			co.paired = 1;
-			break;
-		case OPT_HELP:
+		case HVT_OPT_HELP:
 			usage(stdout);
 			rc = 0;
 			goto out;
 		default:
-			hvt_err("invalid option '%s' (see: hvtax report --help)", argv[optind - 1]);
+			hvt_opts_bad("report", argv);
 			goto out;
 		}
 	}
 	for (size_t i = 0; i < HVT_ARRAY_SIZE(writers); i++)
-		if (!strcmp(format, writers[i].name))
-			writer = writers[i].fn;
-	if (!writer) {
-		hvt_err("invalid --format '%s': expected text, md, html, csv, json or openmetrics",
-			format);
+		format_names[i] = writers[i].name;
+	ret = hvt_opt_choice("format", format, format_names, HVT_ARRAY_SIZE(writers));
+	if (ret < 0)
 		goto out;
-	}
+	writer = writers[ret].fn;
 	if (base)
 		specs[n++] = base;
 	for (; optind < argc; optind++)

@@ -11,6 +11,7 @@
 
 #include "child.h"
 #include "matrix.h"
+#include "opts.h"
 #include "run.h"
 #include "runs.h"
 #include "store.h"
@@ -67,6 +68,33 @@ static int on_line(void *ctx, const char *line, int lineno)
 	return r < 0 ? r : 0;
 }
 
+enum {
+	OPT_SUITE = 's',
+	OPT_TARGET = 't',
+	OPT_CONF = 'c',
+	OPT_LABEL = 'l',
+	OPT_QUIET = 'q',
+	OPT_PAYLOAD = 0x200,
+	OPT_TIMEOUT,
+};
+
+static const struct hvt_opt run_opts[] = {
+	{ "suite", 's', required_argument, OPT_SUITE, "S", "suite name (configs/S.ini) or file" },
+	{ "target", 't', required_argument, OPT_TARGET, "T",
+	  "host (default), container, vm or ssh:HOST (configs/targets/)" },
+	{ "target-config", 'c', required_argument, OPT_CONF, "FILE",
+	  "target settings read after configs/targets/KIND.ini" },
+	{ "payload", 0, required_argument, OPT_PAYLOAD, "DIR",
+	  "payload for container/vm/ssh (default build/payload)" },
+	{ "label", 'l', required_argument, OPT_LABEL, "L",
+	  "label to find the run by later (compare, gate, report)" },
+	HVT_OPT_ROW_DB,
+	{ "timeout", 0, required_argument, OPT_TIMEOUT, "T",
+	  "kill the run after T (default: 3x the suite's estimate + 60s)" },
+	{ "quiet", 'q', no_argument, OPT_QUIET, NULL, "no progress on stderr" },
+	HVT_OPT_ROW_HELP,
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: hvtax run --suite NAME|FILE [--target host] [--label L] [--db FILE]\n"
@@ -75,29 +103,13 @@ static void usage(FILE *f)
 		   "Runs the suite in the target, stores every record in the database as one run\n"
 		   "(one transaction; a crash or timeout is stored as the run's error with what\n"
 		   "arrived before it), and prints the new run id.\n"
-		   "\n"
-		   "  -s, --suite S     suite name (configs/S.ini) or file\n"
-		   "  -t, --target T    host (default), container, vm or ssh:HOST (configs/targets/)\n"
-		   "  -c, --target-config FILE  target settings read after configs/targets/KIND.ini\n"
-		   "      --payload DIR payload for container/vm/ssh (default build/payload)\n"
-		   "  -l, --label L     label to find the run by later (compare, gate, report)\n"
-		   "      --db FILE     database (default $HVTAX_DB or %s)\n"
-		   "      --timeout T   kill the run after T (default: 3x the suite's estimate + 60s)\n"
-		   "  -q, --quiet       no progress on stderr\n",
-		HVT_DEFAULT_DB);
+		   "\n");
+	hvt_opts_usage(f, run_opts, HVT_ARRAY_SIZE(run_opts));
 }
 
 int hvt_cmd_run(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "suite", required_argument, NULL, 's' }, { "target", required_argument, NULL, 't' },
-		{ "label", required_argument, NULL, 'l' }, { "db", required_argument, NULL, 'D' },
-		{ "timeout", required_argument, NULL, 'T' }, { "help", no_argument, NULL, 'h' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "target-config", required_argument, NULL, 'c' },
-		{ "payload", required_argument, NULL, 'P' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct hvt_getopt go;
 	const char *confs[17] = { NULL };
 	const char *payload = NULL;
 	size_t nconf = 0;
@@ -112,41 +124,40 @@ int hvt_cmd_run(int argc, char **argv)
 
 	memset(&st, 0, sizeof(st));
 	memset(&sink, 0, sizeof(sink));
+	if (hvt_opts_build(&go, run_opts, HVT_ARRAY_SIZE(run_opts), "+"))
+		return HVT_EXIT_FAIL;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+s:t:l:c:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, go.shorts, go.lopts, NULL)) != -1) {
 		switch (c) {
-		case 'c':
-			if (nconf == 16) {
-				hvt_err("--target-config: at most 16 files");
+		case OPT_CONF:
+			if (hvt_opt_append("target-config", confs, &nconf, 16, optarg))
 				return HVT_EXIT_USAGE;
-			}
-			confs[nconf++] = optarg;
 			break;
-		case 'P':
+		case OPT_PAYLOAD:
 			payload = optarg;
 			break;
-		case 's':
+		case OPT_SUITE:
 			suite = optarg;
 			break;
-		case 't':
+		case OPT_TARGET:
 			target = optarg;
 			break;
-		case 'l':
+		case OPT_LABEL:
 			label = optarg;
 			break;
-		case 'D':
+		case HVT_OPT_DB:
 			db = optarg;
 			break;
-		case 'T':
+		case OPT_TIMEOUT:
 			if (hvt_parse_duration(optarg, &timeout_ns) || !timeout_ns) {
 				hvt_err("--timeout: '%s' is not a duration (e.g. 90s, 10m)", optarg);
 				return HVT_EXIT_USAGE;
 			}
 			break;
-		case 'q':
+		case OPT_QUIET:
 			hvt_quiet = 1;
 			break;
-		case 'h':
+		case HVT_OPT_HELP:
 			usage(stdout);
 			return 0;
 		default:

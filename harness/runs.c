@@ -13,6 +13,7 @@
 #include "../common/util.h"
 #include "../bench/params.h"
 #include "export.h"
+#include "opts.h"
 #include "runs.h"
 #include "stats.h"
 #include "store.h"
@@ -26,13 +27,23 @@ const char *hvt_default_db(void)
 
 /* ---- options shared by the commands ---- */
 
-enum { OPT_DB = 1000, OPT_LABEL };
+enum { OPT_OUTPUT = 'o', OPT_LABEL = 0x200 };
+
+/* Every command takes --db and --help; export and import one more each (struct cmd.extra). */
+static const struct hvt_opt runs_opts[] = {
+	HVT_OPT_ROW_DB,
+	{ "output", 'o', required_argument, OPT_OUTPUT, "FILE", "write to FILE (default: stdout)" },
+	{ "label", 0, required_argument, OPT_LABEL, "L",
+	  "label of the new run (default: the file's own)" },
+	HVT_OPT_ROW_HELP,
+};
 
 struct cmd {
 	const char *name;
-	const char *args; /* usage after the name */
-	const char *help; /* option lines */
-	int npos;	  /* positional arguments required */
+	const char *args;  /* usage after the name */
+	const char *about; /* lines between the usage line and the options */
+	int extra;	   /* the val of the one option only this command takes, or 0 */
+	int npos;	   /* positional arguments required */
 	const char *db;
 	const char *out;
 	const char *label;
@@ -41,43 +52,44 @@ struct cmd {
 
 static void usage(const struct cmd *c, FILE *f)
 {
-	fprintf(f,
-		"usage: hvtax %s %s\n%s  --db FILE     database (default $HVTAX_DB or %s)\n"
-		"  -h, --help    this help\n",
-		c->name, c->args, c->help, HVT_DEFAULT_DB);
+	struct hvt_opt rows[HVT_ARRAY_SIZE(runs_opts)];
+	size_t n = 0;
+
+	for (size_t i = 0; i < HVT_ARRAY_SIZE(runs_opts); i++)
+		if (runs_opts[i].val == HVT_OPT_DB || runs_opts[i].val == HVT_OPT_HELP ||
+		    runs_opts[i].val == c->extra)
+			rows[n++] = runs_opts[i];
+	fprintf(f, "usage: hvtax %s %s\n%s", c->name, c->args, c->about ? c->about : "");
+	hvt_opts_usage(f, rows, n);
 }
 
 /* 0 to go on, else the exit code (help printed, or usage error reported). */
 static int parse(struct cmd *c, int argc, char **argv, int *exit_code)
 {
-	static const struct option longopts[] = {
-	    {"db", required_argument, NULL, OPT_DB},
-	    {"output", required_argument, NULL, 'o'},
-	    {"label", required_argument, NULL, OPT_LABEL},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
+	struct hvt_getopt go;
 	int o;
 
 	c->db = hvt_default_db();
+	if (hvt_opts_build(&go, runs_opts, HVT_ARRAY_SIZE(runs_opts), "")) {
+		*exit_code = HVT_EXIT_FAIL;
+		return 1;
+	}
 	optind = 0; /* full reset: commands may run more than once per process */
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, go.shorts, go.lopts, NULL)) != -1) {
+		if ((o == OPT_OUTPUT || o == OPT_LABEL) && o != c->extra)
+			goto not_here;
 		switch (o) {
-		case OPT_DB:
+		case HVT_OPT_DB:
 			c->db = optarg;
 			break;
-		case 'o':
-			if (strcmp(c->name, "export"))
-				goto not_here;
+		case OPT_OUTPUT:
 			c->out = optarg;
 			break;
 		case OPT_LABEL:
-			if (strcmp(c->name, "import"))
-				goto not_here;
 			c->label = optarg;
 			break;
-		case 'h':
+		case HVT_OPT_HELP:
 			usage(c, stdout);
 			*exit_code = HVT_EXIT_OK;
 			return 1;
@@ -210,7 +222,7 @@ int hvt_cmd_runs(int argc, char **argv)
 	    "SELECT id, label, target, suite, status, started, fingerprint, "
 	    "(SELECT COUNT(DISTINCT case_id) FROM results_extra WHERE run_id = runs.id), "
 	    "(SELECT COUNT(*) FROM samples WHERE run_id = runs.id) FROM runs ORDER BY id";
-	struct cmd c = {.name = "runs", .args = "[--db FILE]", .help = ""};
+	struct cmd c = {.name = "runs", .args = "[--db FILE]"};
 	struct table t = {.ncols = 10, .align = "rllllllrrl"};
 	struct hvt_store st;
 	sqlite3_stmt *s = NULL;
@@ -359,7 +371,7 @@ static int show_series(struct hvt_store *st, int64_t id)
 
 int hvt_cmd_show(int argc, char **argv)
 {
-	struct cmd c = {.name = "show", .args = "RUN [--db FILE]", .help = "", .npos = 1};
+	struct cmd c = {.name = "show", .args = "RUN [--db FILE]", .npos = 1};
 	json_t *info = NULL, *skips = NULL, *errs = NULL, *v;
 	struct hvt_store st;
 	int64_t id;
@@ -440,7 +452,7 @@ int hvt_cmd_export(int argc, char **argv)
 {
 	struct cmd c = {.name = "export",
 			.args = "RUN [-o FILE] [--db FILE]",
-			.help = "  -o, --output FILE   write to FILE (default: stdout)\n",
+			.extra = OPT_OUTPUT,
 			.npos = 1};
 	struct hvt_store st;
 	char *tmp = NULL;
@@ -520,10 +532,8 @@ int hvt_cmd_import(int argc, char **argv)
 {
 	struct cmd c = {.name = "import",
 			.args = "FILE [--label L] [--db FILE]",
-			.help =
-			    "  --label L     label of the new run (default: the file's own)\n"
-			    "  FILE          JSON Lines from 'hvtax-bench run' or 'hvtax export';"
-			    " - for stdin\n",
+			.about = "FILE: JSON Lines from 'hvtax-bench run' or 'hvtax export'; - for stdin\n",
+			.extra = OPT_LABEL,
 			.npos = 1};
 	struct hvt_store st;
 	const char *status;

@@ -20,6 +20,8 @@ extern const struct hvt_bench hvt_bench_cpu_mmap;
 extern const struct hvt_bench hvt_bench_cpu_ctxswitch;
 extern const struct hvt_bench hvt_bench_cpu_timer;
 /* mem family */
+extern const struct hvt_bench hvt_bench_mem_stream;
+extern const struct hvt_bench hvt_bench_mem_latency;
 /* io family */
 extern const struct hvt_bench hvt_bench_io_randread;
 extern const struct hvt_bench hvt_bench_io_randwrite;

@@ -20,6 +20,8 @@ const struct hvt_bench *const hvt_benches[] = {
 	&hvt_bench_cpu_ctxswitch,
 	&hvt_bench_cpu_timer,
 	/* mem family */
+	&hvt_bench_mem_stream,
+	&hvt_bench_mem_latency,
 	/* io family */
 #ifdef HAVE_URING
 	&hvt_bench_io_randread,

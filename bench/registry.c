@@ -5,6 +5,7 @@
 #include "core.h"
 #include "families.h"
 #include "gpu.h"
+#include "mem.h"
 #include "net.h"
 
 const struct hvt_bench *const hvt_benches[] = {
@@ -71,6 +72,7 @@ const struct hvt_unbuilt hvt_unbuilt[] = {
 const size_t hvt_nunbuilt = HVT_ARRAY_SIZE(hvt_unbuilt);
 
 const struct hvt_fp_hook hvt_fp_hooks[] = {
+	{ "memory_detail", hvt_mem_fingerprint },
 	{ "net", hvt_net_fingerprint },
 	{ "gpu", hvt_gpu_fingerprint },
 };

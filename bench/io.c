@@ -620,6 +620,36 @@ static int ring_init(struct io_uring *ring, unsigned entries, const struct hvt_i
 	}
 	if (p->iopoll)
 		prm.flags |= IORING_SETUP_IOPOLL;
+	if (!p->sqpoll) {
+		/*
+		 * As fio does: completions are run when the submitting task asks for
+		 * them, not by interrupting it (in a VM every such interruption is an
+		 * IPI, a VM exit). Older kernels refuse the flags: fall back step by step.
+		 */
+		static const unsigned extra[] = {
+#ifdef IORING_SETUP_DEFER_TASKRUN
+			IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+#endif
+#ifdef IORING_SETUP_SINGLE_ISSUER
+			IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER,
+#endif
+#ifdef IORING_SETUP_COOP_TASKRUN
+			IORING_SETUP_COOP_TASKRUN,
+#endif
+		};
+		unsigned base = prm.flags;
+		/* a ring is set up and used by one task only when there is one job (thread 0
+		 * runs on the calling thread in both setup and run); SINGLE_ISSUER needs that */
+		size_t first = p->jobs > 1 ? sizeof(extra) / sizeof(extra[0]) - 1 : 0;
+
+		for (size_t i = first; i < sizeof(extra) / sizeof(extra[0]); i++) {
+			struct io_uring_params q = prm;
+
+			q.flags = base | extra[i];
+			if (io_uring_queue_init_params(entries, ring, &q) == 0)
+				return 0;
+		}
+	}
 	return io_uring_queue_init_params(entries, ring, &prm);
 }
 

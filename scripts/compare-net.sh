@@ -54,7 +54,8 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/compare-net.XXXXXX")
 NA=hvtcmp-a-$$ NB=hvtcmp-b-$$ VA=hvtca$$ VB=hvtcb$$
 pids=()
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	# the servers may be children of a subshell: stop them and their parents
+	for p in "${pids[@]}"; do pkill -TERM -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	ip netns del "$NA" 2>/dev/null || true
 	ip netns del "$NB" 2>/dev/null || true
@@ -66,7 +67,14 @@ trap cleanup EXIT
 # run "in NS" (or on the host when NS is empty)
 inns() { local ns=$1; shift; if [ -n "$ns" ]; then ip netns exec "$ns" "$@"; else "$@"; fi; }
 start_bg() { local ns=$1; shift; inns "$ns" "$@" >"$T/bg.out" 2>&1 & pids+=($!); sleep 0.5; }
-stop_bg() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; pids=(); }
+stop_bg() {
+	for p in "${pids[@]}"; do
+		pkill -TERM -P "$p" 2>/dev/null || true
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	pids=()
+}
 median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.argv[1:] if x!="nan"]; print(statistics.median(v) if v else "nan")' "$@"; }
 
 hold_dma() { exec 9>/dev/cpu_dma_latency && printf '\x00\x00\x00\x00' >&9; }

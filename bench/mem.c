@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The mem family: mem.stream (STREAM bandwidth with NUMA placement) and mem.latency (pointer chase). */
+/* The mem family: mem.stream (STREAM bandwidth, NUMA placement), mem.latency (pointer chase). */
 #include <errno.h>
 #include <hwloc.h>
 #include <inttypes.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* STREAM kernels (copy, scale, add, triad) per instruction set, with ordinary and non-temporal stores. */
+/* STREAM kernels (copy, scale, add, triad) per instruction set, normal and streaming stores. */
 #include <stdint.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the mem family: byte counting, Sattolo cycles, kernels, placement and smaps parsing. */
+/* Unit tests of the mem family: bytes, Sattolo cycles, kernels, placement, smaps parsing. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -125,6 +125,9 @@ $(O)/tests/%: $(O)/tests/unit/%.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_FULL) -o $@ $^ $(LDLIBS) -lcmocka
 
+# keep the test objects: make would delete them as intermediates, after the test summary line
+.SECONDARY:
+
 unit: all $(UNIT_BINS)
 
 # The test command: builds, runs every unit and end-to-end test in its own

@@ -198,6 +198,8 @@ void hvt_side_snap(struct hvt_side_snap *s)
 		s->nivcsw = ru.ru_nivcsw;
 		s->minflt = ru.ru_minflt;
 		s->majflt = ru.ru_majflt;
+		s->utime_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6;
+		s->stime_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
 	}
 	s->t_ns = hvt_now_ns();
 }
@@ -211,6 +213,8 @@ json_t *hvt_side_delta(const struct hvt_side_snap *a, const struct hvt_side_snap
 		return NULL;
 	json_object_set_new(o, "steal_s",
 			    json_real((double)(b->steal_ticks - a->steal_ticks) / (hz > 0 ? hz : 100)));
+	json_object_set_new(o, "utime_s", json_real(b->utime_s - a->utime_s));
+	json_object_set_new(o, "stime_s", json_real(b->stime_s - a->stime_s));
 	json_object_set_new(o, "nvcsw", json_integer(b->nvcsw - a->nvcsw));
 	json_object_set_new(o, "nivcsw", json_integer(b->nivcsw - a->nivcsw));
 	json_object_set_new(o, "minflt", json_integer(b->minflt - a->minflt));

@@ -12,6 +12,7 @@ struct hvt_side_snap {
 	uint64_t t_ns;
 	uint64_t steal_ticks; /* sum over CPUs, from /proc/stat */
 	long nvcsw, nivcsw, minflt, majflt;
+	double utime_s, stime_s; /* CPU time of the process (all threads) */
 	uint32_t ev_valid; /* bit i: ev[i] was read */
 	uint64_t ev[HVT_SIDE_MAX_EVENTS];
 	uint64_t ev_enabled[HVT_SIDE_MAX_EVENTS];
@@ -37,7 +38,7 @@ void hvt_side_start(void);
 void hvt_side_stop(void);
 void hvt_side_close(void);
 void hvt_side_snap(struct hvt_side_snap *s);
-/* Differences b - a as a JSON object {steal_s, nvcsw, nivcsw, minflt, majflt, <event>...}. */
+/* Differences b - a as a JSON object {steal_s, utime_s, stime_s, nvcsw, nivcsw, minflt, majflt, <event>...}. */
 json_t *hvt_side_delta(const struct hvt_side_snap *a, const struct hvt_side_snap *b);
 /* What the PMU offers here, decided by opening events: {"hardware": bool, "events": [...], ...}. */
 json_t *hvt_pmu_describe(void);

@@ -111,7 +111,10 @@ def hv(path):
             s = [s for s in r["samples"] if not s["warmup"]][0]
             v = s["values"]
             # CPU time per I/O: the process's task clock over the I/Os of the repetition
-            cpu = s["side"].get("task_clock_ns", float("nan")) / (v["iops"] * s["dur_s"])
+            side = s["side"]
+            # CPU time of the process (user + system, from getrusage) per I/O, in ns like fio's below
+            cpu_s = side.get("utime_s", float("nan")) + side.get("stime_s", float("nan"))
+            cpu = cpu_s * 1e9 / (v["iops"] * s["dur_s"])
             return v["iops"], v["lat_p50"] * 1e9, v["lat_p99"] * 1e9, cpu
     raise SystemExit("compare-fio: no hvtax result in %s" % path)
 

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -307,46 +306,6 @@ static const char *const store_choices[] = { "normal", "nt", NULL };
 static const char *const isa_choices[] = { "auto", "avx512", "avx2", "sse2", "scalar", NULL };
 static const char *const sync_choices[] = { "pass", "run", NULL };
 
-/*
- * The barrier between passes spins a while (as OpenMP's does) before it
- * sleeps on a futex: a thread that goes to sleep at every pass hands its CPU
- * to whatever else is runnable and pays a wake-up (an IPI, a VM exit in a
- * guest) to get it back, which shows up as lost bandwidth; a thread that
- * spins forever starves a preempted team mate on a busy machine.
- */
-struct spin_barrier {
-	unsigned n;
-	unsigned count;	   /* arrivals in this generation */
-	unsigned gen;	   /* generation: the futex word */
-	unsigned sleepers; /* threads in FUTEX_WAIT */
-};
-
-#define SPIN_BEFORE_SLEEP 4096
-
-static void spin_barrier_wait(struct spin_barrier *b)
-{
-	const unsigned g = __atomic_load_n(&b->gen, __ATOMIC_SEQ_CST);
-
-	if (__atomic_add_fetch(&b->count, 1, __ATOMIC_SEQ_CST) == b->n) {
-		__atomic_store_n(&b->count, 0, __ATOMIC_SEQ_CST);
-		__atomic_store_n(&b->gen, g + 1, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&b->sleepers, __ATOMIC_SEQ_CST))
-			syscall(SYS_futex, &b->gen, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
-		return;
-	}
-	for (unsigned i = 0; i < SPIN_BEFORE_SLEEP; i++) {
-		if (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) != g)
-			return;
-#if defined(__x86_64__) || defined(__i386__)
-		__builtin_ia32_pause();
-#endif
-	}
-	__atomic_add_fetch(&b->sleepers, 1, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&b->gen, __ATOMIC_SEQ_CST) == g)
-		syscall(SYS_futex, &b->gen, FUTEX_WAIT_PRIVATE, g, NULL, NULL, 0);
-	__atomic_sub_fetch(&b->sleepers, 1, __ATOMIC_SEQ_CST);
-}
-
 struct stream_params {
 	const char *kernel;
 	uint64_t size;
@@ -405,7 +364,6 @@ struct stream_state {
 	int *cpus;	  /* per thread, when cpu_node is set; else NULL (the core's order) */
 	struct hvt_thread *th;
 	/* per repetition, written by thread 0 */
-	struct spin_barrier bar;
 	struct hvt_rep *rep;
 	int stop;
 	uint64_t iters;
@@ -600,7 +558,7 @@ static void stream_thread_run(struct hvt_thread *t, struct stream_state *st, siz
 {
 	uint64_t t0 = 0, n = 0;
 
-	spin_barrier_wait(&st->bar);
+	hvt_threads_barrier(t);
 	if (t->idx == 0)
 		t0 = hvt_now_ns();
 	do {
@@ -611,7 +569,7 @@ static void stream_thread_run(struct hvt_thread *t, struct stream_state *st, siz
 			__atomic_store_n(&st->stop, 1, __ATOMIC_RELAXED);
 	} while (!__atomic_load_n(&st->stop, __ATOMIC_RELAXED));
 	t->ops = n;
-	spin_barrier_wait(&st->bar);
+	hvt_threads_barrier(t);
 	if (t->idx == 0) {
 		st->sum_ns = hvt_now_ns() - t0;
 		st->rep->nclock += (unsigned)n + 1;
@@ -631,14 +589,14 @@ static void stream_thread(struct hvt_thread *t)
 		return;
 	}
 	for (;;) {
-		spin_barrier_wait(&st->bar);
+		hvt_threads_barrier(t);
 		if (__atomic_load_n(&st->stop, __ATOMIC_RELAXED))
 			break;
 		if (t->idx == 0)
 			t0 = hvt_now_ns();
 		if (len)
 			st->fn(st->dst + lo, st->x + lo, st->y ? st->y + lo : NULL, STREAM_SCALAR, len);
-		spin_barrier_wait(&st->bar);
+		hvt_threads_barrier(t);
 		if (t->idx == 0) {
 			uint64_t now = hvt_now_ns(), dt = now - t0;
 
@@ -772,8 +730,6 @@ static int stream_run(const void *params, void *state, struct hvt_rep *rep)
 
 	st->rep = rep;
 	st->stop = 0;
-	st->bar.n = st->nthreads;
-	st->bar.count = st->bar.gen = st->bar.sleepers = 0;
 	st->iters = st->sum_ns = st->best_ns = 0;
 	r = hvt_threads_run(st->nthreads, stream_thread, st, st->th);
 	if (r)

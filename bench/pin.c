@@ -5,7 +5,11 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "core.h"
 
@@ -98,8 +102,49 @@ int hvt_unpin_self(void)
 	return 0;
 }
 
+/*
+ * The team barrier spins a while (as OpenMP's does) before it sleeps on a
+ * futex: a thread that goes to sleep at every meeting hands its CPU to
+ * whatever else is runnable and pays a wake-up (an IPI, a VM exit in a guest)
+ * to get it back, which shows up as lost bandwidth in per-pass benchmarks
+ * such as STREAM; a thread that spins forever starves a preempted team mate
+ * on a busy machine.
+ */
+struct spin_barrier {
+	unsigned n;
+	unsigned count;	   /* arrivals in this generation */
+	unsigned gen;	   /* generation: the futex word */
+	unsigned sleepers; /* threads in FUTEX_WAIT */
+};
+
+#define SPIN_BEFORE_SLEEP 4096
+
+static void spin_barrier_wait(struct spin_barrier *b)
+{
+	const unsigned g = __atomic_load_n(&b->gen, __ATOMIC_SEQ_CST);
+
+	if (__atomic_add_fetch(&b->count, 1, __ATOMIC_SEQ_CST) == b->n) {
+		__atomic_store_n(&b->count, 0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&b->gen, g + 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&b->sleepers, __ATOMIC_SEQ_CST))
+			syscall(SYS_futex, &b->gen, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+		return;
+	}
+	for (unsigned i = 0; i < SPIN_BEFORE_SLEEP; i++) {
+		if (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) != g)
+			return;
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
+	}
+	__atomic_add_fetch(&b->sleepers, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&b->gen, __ATOMIC_SEQ_CST) == g)
+		syscall(SYS_futex, &b->gen, FUTEX_WAIT_PRIVATE, g, NULL, NULL, 0);
+	__atomic_sub_fetch(&b->sleepers, 1, __ATOMIC_SEQ_CST);
+}
+
 struct team {
-	pthread_barrier_t bar;
+	struct spin_barrier bar;
 	void (*fn)(struct hvt_thread *);
 };
 
@@ -117,7 +162,7 @@ static void *thread_main(void *arg)
 	cur_team = s->team;
 	if (s->t->cpu >= 0 && hvt_pin_self(s->t->cpu))
 		s->t->cpu = -1;
-	pthread_barrier_wait(&s->team->bar);
+	spin_barrier_wait(&s->team->bar);
 	s->team->fn(s->t);
 	return NULL;
 }
@@ -126,7 +171,7 @@ void hvt_threads_barrier(struct hvt_thread *t)
 {
 	(void)t;
 	if (cur_team)
-		pthread_barrier_wait(&cur_team->bar);
+		spin_barrier_wait(&cur_team->bar);
 }
 
 int hvt_threads_run(unsigned n, void (*fn)(struct hvt_thread *), void *arg, struct hvt_thread *th)
@@ -145,10 +190,7 @@ int hvt_threads_run(unsigned n, void (*fn)(struct hvt_thread *), void *arg, stru
 		r = -ENOMEM;
 		goto out_free;
 	}
-	if (pthread_barrier_init(&team.bar, NULL, n)) {
-		r = -ENOMEM;
-		goto out_free;
-	}
+	team.bar.n = n;
 	for (unsigned i = 0; i < n; i++) {
 		memset(&th[i], 0, sizeof(th[i]));
 		th[i].idx = i;
@@ -181,7 +223,7 @@ int hvt_threads_run(unsigned n, void (*fn)(struct hvt_thread *), void *arg, stru
 		cur_team = &team;
 		if (th[0].cpu >= 0 && hvt_pin_self(th[0].cpu))
 			th[0].cpu = -1;
-		pthread_barrier_wait(&team.bar);
+		spin_barrier_wait(&team.bar);
 		fn(&th[0]);
 		cur_team = saved;
 		if (have_old)
@@ -189,7 +231,6 @@ int hvt_threads_run(unsigned n, void (*fn)(struct hvt_thread *), void *arg, stru
 	}
 	for (unsigned i = 1; i <= started; i++)
 		pthread_join(tid[i], NULL);
-	pthread_barrier_destroy(&team.bar);
 	for (unsigned i = 0; i < n; i++)
 		if (th[i].err) {
 			r = th[i].err;

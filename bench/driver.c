@@ -90,10 +90,12 @@ static json_t *case_head(const struct hvt_case *c)
 }
 
 static void out_error(struct hvt_driver *d, const struct hvt_case *c, int round, int err,
-		      const char *msg)
+		      const char *msg, json_t *extra)
 {
 	json_t *rec = c ? case_head(c) : json_object();
 
+	if (extra)
+		json_object_set_new(rec, "extra", extra);
 	json_object_set_new(rec, "message", json_string(msg));
 	if (round >= 0)
 		json_object_set_new(rec, "round", json_integer(round));
@@ -162,7 +164,7 @@ int hvt_driver_init(struct hvt_driver *d, struct hvt_suite *s, FILE *out)
 
 /* One repetition: returns 0, or -errno from the benchmark. */
 static int one_rep(const struct hvt_case *c, void *state, uint64_t dur_ns, int rep_idx, int warmup,
-		   json_t *samples, char *msg, size_t msglen)
+		   json_t *samples, char *msg, size_t msglen, json_t **fail_extra)
 {
 	const struct hvt_bench *b = c->bench;
 	struct hvt_side_snap s0, s1;
@@ -192,6 +194,9 @@ static int one_rep(const struct hvt_case *c, void *state, uint64_t dur_ns, int r
 	hvt_side_stop();
 	if (r) {
 		snprintf(msg, msglen, "run failed: %s", strerror(-r));
+		/* what the benchmark recorded about the failure (e.g. wrong elements) goes with the error */
+		*fail_extra = rep.extra;
+		rep.extra = NULL;
 		goto out;
 	}
 	vals = json_object();
@@ -226,7 +231,7 @@ static void run_case(struct hvt_driver *d, size_t ci, unsigned round)
 	const struct hvt_case *c = &d->suite->cases[ci];
 	const struct hvt_settings *set = &d->suite->set;
 	void *state = NULL;
-	json_t *rec, *samples = json_array(), *placement;
+	json_t *rec, *samples = json_array(), *placement, *fail_extra = NULL;
 	char msg[512] = "";
 	int cpu = hvt_cpu_nth(0), r;
 
@@ -239,7 +244,7 @@ static void run_case(struct hvt_driver *d, size_t ci, unsigned round)
 		r = c->bench->setup(c->params, &state);
 		if (r) {
 			snprintf(msg, sizeof(msg), "setup failed: %s", strerror(-r));
-			out_error(d, c, (int)round, -r, msg);
+			out_error(d, c, (int)round, -r, msg, NULL);
 			if (c->bench->teardown)
 				c->bench->teardown(c->params, state);
 			json_decref(samples);
@@ -250,9 +255,9 @@ static void run_case(struct hvt_driver *d, size_t ci, unsigned round)
 	}
 	r = 0;
 	if (set->warmup_ns)
-		r = one_rep(c, state, set->warmup_ns, 0, 1, samples, msg, sizeof(msg));
+		r = one_rep(c, state, set->warmup_ns, 0, 1, samples, msg, sizeof(msg), &fail_extra);
 	for (unsigned k = 0; !r && k < set->reps; k++)
-		r = one_rep(c, state, set->duration_ns, (int)k, 0, samples, msg, sizeof(msg));
+		r = one_rep(c, state, set->duration_ns, (int)k, 0, samples, msg, sizeof(msg), &fail_extra);
 	if (c->bench->teardown)
 		c->bench->teardown(c->params, state);
 	hvt_unpin_self();
@@ -267,8 +272,11 @@ static void run_case(struct hvt_driver *d, size_t ci, unsigned round)
 		samples = NULL;
 		hvt_out_record(d->out, HVT_REC_RESULT, rec);
 	}
-	if (r)
-		out_error(d, c, (int)round, r < 0 ? -r : r, msg);
+	if (r) {
+		out_error(d, c, (int)round, r < 0 ? -r : r, msg, fail_extra);
+		fail_extra = NULL;
+	}
+	json_decref(fail_extra);
 	json_decref(samples);
 	json_decref(placement);
 }

@@ -18,7 +18,8 @@
  *                "extra":{...optional, benchmark-specific}}
  *               one record per case per round, streamed as soon as it is measured.
  *  skip         {"type","schema","bench","case","params","reason"}
- *  error        {"type","schema","bench"?,"case"?,"round"?,"message","errno"?}
+ *  error        {"type","schema","bench"?,"case"?,"round"?,"message","errno"?,"extra"?}
+ *               "extra": what the benchmark recorded in the failed repetition
  *  end          {"type","schema","status":"ok"|"failed"|"refused","time","wall_s"}
  *
  * "case" is the canonical key: bench name, then '?', then the sorted

@@ -130,6 +130,14 @@ int hvt_rep_set(struct hvt_rep *rep, const char *metric, double value);
 /* Attach benchmark-specific detail to this repetition (e.g. a histogram). Steals `v`. */
 void hvt_rep_extra(struct hvt_rep *rep, const char *key, json_t *v);
 
+/*
+ * Nearest-rank percentile (STYLE.md rule 7) for a benchmark that must reduce
+ * its own raw values within one repetition: the 0-based index into a sorted
+ * array of n > 0 values for percentile p (0..100), i.e. rank ceil(p/100 * n)
+ * clamped to 1..n, minus one. An epsilon keeps 99.9% of 1000 at rank 999.
+ */
+size_t hvt_nearest_rank(size_t n, double p);
+
 /* Measured cost of one hvt_now_ns() call, in ns (calibrated at start-up). */
 double hvt_clock_overhead_ns(void);
 
@@ -157,7 +165,8 @@ int hvt_unpin_self(void);
 
 /*
  * Run fn on n threads, thread i pinned to the i-th allowed CPU, all released
- * together after a barrier. Blocks until all return. 0, or the first
+ * together after a barrier. Thread 0 is the calling thread itself (so state
+ * a one-thread team sets up stays with the task that created it). Blocks until all return. 0, or the first
  * non-zero hvt_thread.err, or -errno if threads could not be started.
  * `th` receives n entries (caller-allocated).
  */

@@ -1193,21 +1193,13 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /*
- * Nearest rank of a sorted array: rank ceil(p/100 * n), at least 1. The
- * repetition's own calls only (the core keeps each repetition as a sample);
- * this is the one place the family reduces raw values, because a single
- * sleep is far below the core's sampling granularity.
+ * The repetition's own calls are reduced here (the core keeps each
+ * repetition as a sample): a single sleep is far below the core's sampling
+ * granularity. Percentiles by the core's nearest rank.
  */
 static double nearest_rank(const double *sorted, size_t n, double p)
 {
-	double x = p / 100.0 * (double)n;
-	size_t rank = (size_t)ceil(x - 1e-9 * x);
-
-	if (rank < 1)
-		rank = 1;
-	if (rank > n)
-		rank = n;
-	return sorted[rank - 1];
+	return sorted[hvt_nearest_rank(n, p)];
 }
 
 static int timer_run(const void *params, void *state, struct hvt_rep *rep)

@@ -34,6 +34,22 @@ double hvt_clock_overhead_ns(void)
 	return clock_overhead_ns;
 }
 
+size_t hvt_nearest_rank(size_t n, double p)
+{
+	size_t rank;
+
+	if (n == 0 || p <= 0)
+		return 0;
+	if (p >= 100)
+		return n - 1;
+	rank = (size_t)ceil(p / 100.0 * (double)n - 1e-9);
+	if (rank < 1)
+		rank = 1;
+	if (rank > n)
+		rank = n;
+	return rank - 1;
+}
+
 int hvt_rep_set(struct hvt_rep *rep, const char *metric, double value)
 {
 	for (size_t i = 0; i < rep->bench->nmetrics; i++) {

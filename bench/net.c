@@ -72,21 +72,7 @@ void hvt_net_samples_release(struct hvt_net_samples *s)
 
 uint64_t hvt_net_pctl_sorted(const uint64_t *sorted, size_t n, double p)
 {
-	size_t rank;
-
-	if (n == 0)
-		return 0;
-	if (p <= 0)
-		return sorted[0];
-	if (p >= 100)
-		return sorted[n - 1];
-	/* nearest rank: ceil(p/100 * n); the epsilon keeps 99.9% of 1000 at rank 999, not 1000 */
-	rank = (size_t)ceil(p / 100.0 * (double)n - 1e-9);
-	if (rank < 1)
-		rank = 1;
-	if (rank > n)
-		rank = n;
-	return sorted[rank - 1];
+	return n ? sorted[hvt_nearest_rank(n, p)] : 0;
 }
 
 static int cmp_u64(const void *a, const void *b)

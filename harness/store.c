@@ -596,6 +596,29 @@ static int bind_json(sqlite3_stmt *s, int i, const json_t *v)
 	return 0;
 }
 
+/* Step a bound lookup: 1 and *id when a row was found, 0 when none, -errno on error. */
+static int lookup_id(struct hvt_ingest *in, sqlite3_stmt *s, const char *what, int64_t *id)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : db_err(in->st, what);
+}
+
+/* Finish a bound insert and return its row id in *id. */
+static int insert_id(struct hvt_ingest *in, sqlite3_stmt *s, const char *what, int64_t *id)
+{
+	int ret = st_done(in, s, what);
+
+	if (!ret)
+		*id = sqlite3_last_insert_rowid(in->st->db);
+	return ret;
+}
+
 static int find_or_add_case(struct hvt_ingest *in, const char *bench, const char *key,
 			    json_t *params, int64_t *id)
 {
@@ -603,15 +626,9 @@ static int find_or_add_case(struct hvt_ingest *in, const char *bench, const char
 	int rc, ret;
 
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
-		return 0;
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return db_err(in->st, "cannot look up case");
+	rc = lookup_id(in, s, "cannot look up case", id);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	s = st_reset(in, S_INS_CASE);
 	sqlite3_bind_text(s, 1, bench, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
@@ -622,40 +639,26 @@ static int find_or_add_case(struct hvt_ingest *in, const char *bench, const char
 	} else {
 		sqlite3_bind_text(s, 3, "{}", -1, SQLITE_STATIC);
 	}
-	ret = st_done(in, s, "cannot insert case");
-	if (ret)
-		return ret;
-	*id = sqlite3_last_insert_rowid(in->st->db);
-	return 0;
+	return insert_id(in, s, "cannot insert case", id);
 }
 
 static int find_or_add_metric(struct hvt_ingest *in, int64_t case_id, const char *name,
 			      const char *unit, int higher, int64_t *id)
 {
 	sqlite3_stmt *s = st_reset(in, S_FIND_METRIC);
-	int rc, ret;
+	int rc;
 
 	sqlite3_bind_int64(s, 1, case_id);
 	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
-		return 0;
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return db_err(in->st, "cannot look up metric");
+	rc = lookup_id(in, s, "cannot look up metric", id);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	s = st_reset(in, S_INS_METRIC);
 	sqlite3_bind_int64(s, 1, case_id);
 	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 3, unit, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(s, 4, higher);
-	ret = st_done(in, s, "cannot insert metric");
-	if (ret)
-		return ret;
-	*id = sqlite3_last_insert_rowid(in->st->db);
-	return 0;
+	return insert_id(in, s, "cannot insert metric", id);
 }
 
 /* ---- records ---- */

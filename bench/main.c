@@ -346,7 +346,8 @@ static int cmd_run(int argc, char **argv, int agent)
 	struct hvt_suite s;
 	struct hvt_driver d;
 	FILE *out = stdout;
-	int r, rc = HVT_EXIT_OK;
+	json_t *peer_fp = NULL;
+	int r, rc = HVT_EXIT_OK, net_pair = 0;
 
 	memset(&o, 0, sizeof(o));
 	memset(&s, 0, sizeof(s));
@@ -409,7 +410,39 @@ static int cmd_run(int argc, char **argv, int agent)
 		rc = hvt_net_serve(o.listen, out, hvt_fingerprint_record());
 		goto out;
 	}
-	hvt_out_record(out, HVT_REC_FINGERPRINT, hvt_fingerprint_record());
+	if (hvt_nranks() > 1 && !getenv("HVT_NET_PEER")) {
+		/* net cases under mpirun: rank 1 serves, rank 0 measures */
+		size_t nnet = 0;
+
+		for (size_t i = 0; i < s.ncases; i++)
+			nnet += strncmp(s.cases[i].bench->name, "net.", 4) == 0;
+		if (nnet && (nnet != s.ncases || hvt_nranks() != 2)) {
+			hvt_err("under mpirun, net cases run as a pair of ranks (rank 1 serves, rank 0 "
+				"measures): run them alone and with -np 2 (%zu net of %zu cases, %d ranks)",
+				nnet, s.ncases, hvt_nranks());
+			rc = HVT_EXIT_USAGE;
+			goto out;
+		}
+		if (nnet) {
+			r = hvt_net_ranks_pair(out, &peer_fp);
+			if (hvt_rank() != 0 || r) {
+				rc = r < 0 ? HVT_EXIT_FAIL : r;
+				goto out;
+			}
+			net_pair = 1;
+		}
+	}
+	{
+		json_t *fp = hvt_fingerprint_record();
+
+		if (fp && peer_fp)
+			json_object_set_new(json_object_get(fp, "fingerprint") ? json_object_get(fp, "fingerprint") : fp,
+					    "net_peer", peer_fp);
+		else
+			json_decref(peer_fp);
+		peer_fp = NULL;
+		hvt_out_record(out, HVT_REC_FINGERPRINT, fp);
+	}
 	r = hvt_driver_init(&d, &s, out);
 	if (r == -EPERM) {
 		hvt_driver_finish(&d, "refused");
@@ -420,7 +453,7 @@ static int cmd_run(int argc, char **argv, int agent)
 		rc = HVT_EXIT_FAIL;
 		goto out;
 	}
-	if (hvt_ranks_mpi()) {
+	if (hvt_ranks_mpi() && !net_pair) {
 		/* collective cases meet only if every rank runs the same ones (FNV-1a of the skips) */
 		uint64_t h = 1469598103934665603ull;
 
@@ -458,6 +491,8 @@ static int cmd_run(int argc, char **argv, int agent)
 		rc = HVT_EXIT_SKIP;
 	hvt_driver_finish(&d, d.nerrors ? "failed" : "ok");
 out:
+	if (net_pair)
+		hvt_net_ranks_done();
 	if (out != stdout)
 		fclose(out);
 	hvt_suite_release(&s);

@@ -672,14 +672,15 @@ static void on_stop(int sig)
 	serve_stop = 1;
 }
 
+int hvt_net_listen(const char *host, const char *port, char *why, size_t whylen)
+{
+	return listen_on(host, port, why, whylen);
+}
+
 int hvt_net_serve(const char *spec, FILE *out, json_t *fp_record)
 {
-	char host[256], port[16], why[512] = "", me[200];
-	struct sigaction sa, old_int, old_term;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	uint64_t nsess = 0, nfail = 0;
-	int lfd, cpu, rc = HVT_EXIT_OK;
+	char host[256], port[16], why[512] = "";
+	int lfd;
 
 	if (hvt_net_split_hostport(spec, host, sizeof(host), port, sizeof(port), 0)) {
 		json_decref(fp_record);
@@ -692,6 +693,18 @@ int hvt_net_serve(const char *spec, FILE *out, json_t *fp_record)
 		hvt_err("%s", why[0] ? why : strerror(-lfd));
 		return HVT_EXIT_FAIL;
 	}
+	return hvt_net_serve_fd(lfd, out, fp_record, NULL);
+}
+
+int hvt_net_serve_fd(int lfd, FILE *out, json_t *fp_record, int (*stop)(void))
+{
+	struct sigaction sa, old_int, old_term;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	uint64_t nsess = 0, nfail = 0;
+	char me[200];
+	int cpu, rc = HVT_EXIT_OK;
+
 	getsockname(lfd, (struct sockaddr *)&ss, &sl);
 	fmt_sa((struct sockaddr *)&ss, me, sizeof(me));
 	/* the serving end runs where the self-contained mode puts its serving process */
@@ -704,13 +717,19 @@ int hvt_net_serve(const char *spec, FILE *out, json_t *fp_record)
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	hvt_out_record(out, HVT_REC_FINGERPRINT, fp_record);
+	fflush(out);
 	hvt_info("listening on %s (cpu %d); stop with SIGINT or SIGTERM", me, cpu);
 	while (!serve_stop) {
 		char msg[512] = "", who[200] = "?";
 		struct sockaddr_storage ps;
 		socklen_t pl = sizeof(ps);
-		int ctl, r;
+		int ctl, r = stop ? stop() : 0;
 
+		if (r) {
+			if (r < 0)
+				rc = HVT_EXIT_FAIL;
+			break;
+		}
 		r = wait_fd(lfd, POLLIN, 200000000ull);
 		if (r == -ETIMEDOUT || r == -EINTR)
 			continue;
@@ -737,9 +756,9 @@ int hvt_net_serve(const char *spec, FILE *out, json_t *fp_record)
 
 		hvt_fmt_iso8601(iso, sizeof(iso), hvt_wall_s());
 		hvt_out_record(out, HVT_REC_END,
-			       json_pack("{s:s,s:s,s:s,s:I,s:I,s:i}", "status", "ok", "role", "server", "time", iso,
-					 "sessions", (json_int_t)nsess, "failed_sessions", (json_int_t)nfail,
-					 "errors", 0));
+			       json_pack("{s:s,s:s,s:s,s:I,s:I,s:i}", "status", rc ? "failed" : "ok", "role", "server",
+					 "time", iso, "sessions", (json_int_t)nsess, "failed_sessions",
+					 (json_int_t)nfail, "errors", 0));
 	}
 	return rc;
 }
@@ -901,6 +920,8 @@ int hvt_net_run(const void *params, void *state, struct hvt_rep *rep)
 	}
 	hvt_rep_extra(rep, "mode", json_string(c->mode_self ? "self" : "peer"));
 	hvt_rep_extra(rep, "peer", json_string(c->s.peer));
+	if (!c->mode_self && getenv("HVT_NET_VIA"))
+		hvt_rep_extra(rep, "peer_via", json_string(getenv("HVT_NET_VIA")));
 	if (c->mode_self)
 		hvt_rep_extra(rep, "server_cpu", json_integer(c->server_cpu));
 	if (c->s.proto->is_lat)

@@ -174,6 +174,29 @@ int hvt_net_ctl_closed(struct hvt_net_sess *s);
  * stderr. Returns an exit code (0 ok, 1 cannot listen, 2 a bad address).
  */
 int hvt_net_serve(const char *spec, FILE *out, json_t *fp_record);
+/* A listening TCP socket on host:port (host "" = every address, IPv6 dual-stack first). fd or -errno with why. */
+int hvt_net_listen(const char *host, const char *port, char *why, size_t whylen);
+/*
+ * Serve sessions on an already listening socket (closed at the end) until
+ * SIGINT/SIGTERM or until `stop` (may be NULL), polled between sessions at
+ * least every 200 ms, answers non-zero (negative: an error). Writes fp_record
+ * (taken) first and an end record with role "server" last. Exit status.
+ */
+int hvt_net_serve_fd(int lfd, FILE *out, json_t *fp_record, int (*stop)(void));
+
+/*
+ * Net cases as two MPI ranks (hvtax-bench-mpi under mpirun -np 2): rank 1
+ * listens on every address, port chosen by the kernel, and sends its host
+ * name, port and IPv4 addresses to rank 0; rank 0 picks the address to reach
+ * it (loopback on the same host, else one on a subnet it shares, else the
+ * first) and becomes the client (HVT_NET_PEER). Collective. Returns 0 on
+ * rank 0 (*peer_fp: rank 1's fingerprint record, for rank 0's), or on rank 1
+ * the exit status of serving until rank 0 calls hvt_net_ranks_done(); -errno
+ * when the pair could not be set up (reported).
+ */
+int hvt_net_ranks_pair(FILE *out, json_t **peer_fp);
+/* Rank 0: the measuring is over; rank 1 stops serving. */
+void hvt_net_ranks_done(void);
 
 /* ---- idle states ---- */
 

@@ -101,6 +101,31 @@ int hvt_ranks_bcast(void *buf, size_t len)
 	return MPI_Bcast(buf, (int)len, MPI_BYTE, 0, MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -EIO;
 }
 
+int hvt_ranks_bcast_from(int root, void *buf, size_t len)
+{
+	if (len > INT_MAX)
+		return -EOVERFLOW;
+	return MPI_Bcast(buf, (int)len, MPI_BYTE, root, MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -EIO;
+}
+
+static MPI_Request ibarrier = MPI_REQUEST_NULL;
+
+int hvt_ranks_ibarrier_start(void)
+{
+	return MPI_Ibarrier(MPI_COMM_WORLD, &ibarrier) == MPI_SUCCESS ? 0 : -EIO;
+}
+
+int hvt_ranks_ibarrier_test(void)
+{
+	int done = 0;
+
+	if (ibarrier == MPI_REQUEST_NULL)
+		return 1;
+	if (MPI_Test(&ibarrier, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+		return -EIO;
+	return done;
+}
+
 int hvt_ranks_decide(int v)
 {
 	MPI_Bcast(&v, 1, MPI_INT, 0, MPI_COMM_WORLD);
@@ -177,6 +202,22 @@ int hvt_ranks_allreduce_sum(const void *send, void *recv, size_t count, enum hvt
 	return r == MPI_SUCCESS ? 0 : -EIO;
 }
 
+int hvt_ranks_allreduce_loop(const void *send, void *recv, size_t count, enum hvt_rdtype t,
+			     int64_t iters)
+{
+	MPI_Datatype dt = t == HVT_RD_DOUBLE ? MPI_DOUBLE : MPI_FLOAT;
+	const void *sb = recv ? send : MPI_IN_PLACE;
+	void *rb = recv ? recv : (void *)send;
+	int c = (int)count;
+
+	if (count > INT_MAX)
+		return -EOVERFLOW;
+	for (int64_t k = 0; k < iters; k++)
+		if (MPI_Allreduce(sb, rb, c, dt, MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS)
+			return -EIO;
+	return 0;
+}
+
 const char *hvt_ranks_library(void)
 {
 	return libver[0] ? libver : "MPI";
@@ -223,6 +264,24 @@ int hvt_ranks_bcast(void *buf, size_t len)
 	return 0;
 }
 
+int hvt_ranks_bcast_from(int root, void *buf, size_t len)
+{
+	(void)root;
+	(void)buf;
+	(void)len;
+	return 0;
+}
+
+int hvt_ranks_ibarrier_start(void)
+{
+	return 0;
+}
+
+int hvt_ranks_ibarrier_test(void)
+{
+	return 1;
+}
+
 int hvt_ranks_decide(int v)
 {
 	return v;
@@ -262,6 +321,14 @@ int hvt_ranks_allreduce_sum(const void *send, void *recv, size_t count, enum hvt
 	/* a sum over one rank is a copy */
 	if (recv)
 		memcpy(recv, send, count * (t == HVT_RD_DOUBLE ? sizeof(double) : sizeof(float)));
+	return 0;
+}
+
+int hvt_ranks_allreduce_loop(const void *send, void *recv, size_t count, enum hvt_rdtype t,
+			     int64_t iters)
+{
+	for (int64_t k = 0; k < iters; k++)
+		(void)hvt_ranks_allreduce_sum(send, recv, count, t);
 	return 0;
 }
 

@@ -41,6 +41,16 @@ void hvt_ranks_local(int *local_rank, int *local_size);
 
 /* Broadcast len bytes from rank 0. 0 or -EIO. */
 int hvt_ranks_bcast(void *buf, size_t len);
+/* Broadcast len bytes from rank `root`. 0 or -EIO. */
+int hvt_ranks_bcast_from(int root, void *buf, size_t len);
+/*
+ * A barrier that does not block: every rank calls hvt_ranks_ibarrier_start()
+ * once, then hvt_ranks_ibarrier_test() until it answers 1 (all ranks have
+ * started it; -EIO on error). A rank that serves sockets polls it between
+ * accepts; the measuring rank starts it when it is done.
+ */
+int hvt_ranks_ibarrier_start(void);
+int hvt_ranks_ibarrier_test(void);
 /* Rank 0's `v`, on every rank: one rank decides, all follow. */
 int hvt_ranks_decide(int v);
 /* 1 when `ok` is non-zero on every rank. */
@@ -64,6 +74,13 @@ enum hvt_rdtype {
  * (MPI_IN_PLACE on send). 0 or -EIO; -EOVERFLOW when count exceeds INT_MAX.
  */
 int hvt_ranks_allreduce_sum(const void *send, void *recv, size_t count, enum hvt_rdtype t);
+/*
+ * `iters` calls of the same AllReduce back to back, the loop a bare benchmark
+ * would write (the MPI call inlined in it, nothing else per call): the timed
+ * part of coll.allreduce's mpi backend. Stops at the first error. 0 or -errno.
+ */
+int hvt_ranks_allreduce_loop(const void *send, void *recv, size_t count, enum hvt_rdtype t,
+			     int64_t iters);
 
 /* Library version text ("Open MPI v4.1.4 ..."), or NULL without MPI. */
 const char *hvt_ranks_library(void);

@@ -10,6 +10,7 @@
 #include "child.h"
 #include "compare.h"
 #include "matrix.h"
+#include "netpair.h"
 #include "opts.h"
 #include "runs.h"
 #include "store.h"
@@ -24,6 +25,9 @@ struct slot {
 	int inited, live, failed, skipped, saw_end, bad;
 	int64_t run_id;
 	double busy_s; /* time spent in rounds, for the progress line */
+	json_t *peer_facts; /* --peer-target: where its net cases' server is */
+	char **extra;	    /* --peer ADDR:PORT and the matrix's extra arguments */
+	char peer[300];
 };
 
 static int record_type(const char *line, const char *type)
@@ -170,6 +174,8 @@ static int start_slot(struct slot *s, struct hvt_store *st, const struct hvt_mat
 	else
 		label = hvt_strdup(s->t.name);
 	m.label = label;
+	if (s->peer_facts)
+		json_object_set(s->t.facts, "net_peer", s->peer_facts);
 	r = hvt_target_start(&s->t, l);
 	if (r == -ENODEV) {
 		/* this host cannot run the target: skipped, nothing stored */
@@ -283,12 +289,14 @@ int hvt_matrix_run(const struct hvt_matrix_opts *o, int64_t *run_ids)
 	struct hvt_store st;
 	struct slot *slots;
 	struct hvt_launch l = { .benches = o->benches, .extra = o->extra };
+	struct hvt_netpair pair;
 	unsigned rounds;
 	uint64_t rto;
 	int rc = HVT_EXIT_OK, have_suite = 0, interrupted = 0;
 
 	memset(&su, 0, sizeof(su));
 	memset(&st, 0, sizeof(st));
+	memset(&pair, 0, sizeof(pair));
 	hvt_settings_default(&su.set);
 	if (o->suite) {
 		if (hvt_suite_load(o->suite, &su))
@@ -317,16 +325,58 @@ int hvt_matrix_run(const struct hvt_matrix_opts *o, int64_t *run_ids)
 				goto out_slots;
 			}
 	}
+	if (o->peer_target) {
+		if (hvt_netpair_init(&pair, o->peer_target, o->conf_files, o->payload,
+				     o->peer_port ? o->peer_port : HVT_NETPAIR_PORT, o->peer_addr)) {
+			rc = HVT_EXIT_USAGE;
+			goto out_slots;
+		}
+		for (size_t i = 0; i < o->ntargets; i++)
+			hvt_netpair_prepare_client(&pair, &slots[i].t);
+	}
 	if (hvt_store_open(&st, o->db)) {
 		rc = HVT_EXIT_FAIL;
 		goto out_slots;
 	}
 	hvt_target_catch_signals();
+	if (o->peer_target) {
+		size_t nx = 0;
+
+		while (o->extra && o->extra[nx])
+			nx++;
+		if (hvt_netpair_start(&pair)) {
+			rc = HVT_EXIT_FAIL;
+			hvt_store_close(&st);
+			goto out_slots;
+		}
+		for (size_t i = 0; i < o->ntargets; i++) {
+			struct slot *s = &slots[i];
+
+			s->extra = hvt_calloc(nx + 3, sizeof(char *));
+			if (!s->extra || hvt_netpair_addr(&pair, &s->t, s->peer, sizeof(s->peer))) {
+				rc = HVT_EXIT_FAIL;
+				hvt_store_close(&st);
+				goto out_slots;
+			}
+			s->extra[0] = "--peer";
+			s->extra[1] = s->peer;
+			for (size_t k = 0; k < nx; k++)
+				s->extra[2 + k] = o->extra[k];
+			s->peer_facts = hvt_netpair_facts(&pair, s->peer);
+			hvt_info("%s: net cases against the server in %s at %s", s->t.name, pair.t.name,
+				 s->peer);
+		}
+	}
 	hvt_info("matrix: suite '%s', %u rounds interleaved over %zu targets; round timeout %.0fs",
 		 su.set.name[0] ? su.set.name : "adhoc", rounds, o->ntargets, (double)rto * 1e-9);
-	for (size_t i = 0; i < o->ntargets && !interrupted; i++)
-		if (start_slot(&slots[i], &st, o, &l, have_suite ? su.set.name : NULL) == -EINTR)
+	for (size_t i = 0; i < o->ntargets && !interrupted; i++) {
+		struct hvt_launch li = l;
+
+		if (slots[i].extra)
+			li.extra = slots[i].extra;
+		if (start_slot(&slots[i], &st, o, &li, have_suite ? su.set.name : NULL) == -EINTR)
 			interrupted = 1;
+	}
 	for (unsigned k = 0; k < rounds && !interrupted; k++) {
 		char progress[512];
 		size_t pl = 0;
@@ -390,7 +440,10 @@ out_slots:
 			hvt_ingest_abort(slots[i].in);
 		if (slots[i].inited)
 			hvt_target_release(&slots[i].t);
+		json_decref(slots[i].peer_facts);
+		free(slots[i].extra);
 	}
+	hvt_netpair_stop(&pair);
 	free(slots);
 out_suite:
 	hvt_suite_release(&su);
@@ -430,6 +483,7 @@ static const struct hvt_opt matrix_opts[] = {
 	{ "round-timeout", 0, required_argument, OPT_ROUND_TIMEOUT, "T",
 	  "per round and target (default: 5x the estimate + 120s)" },
 	{ "json", 0, required_argument, OPT_JSON, "FILE", "the comparisons as JSON too" },
+	HVT_OPT_ROWS_PEER,
 	{ "quiet", 'q', no_argument, OPT_QUIET, NULL, "no progress on stderr" },
 	HVT_OPT_ROW_HELP,
 };
@@ -594,7 +648,11 @@ int hvt_cmd_matrix(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			rc = hvt_netpair_opt(c, optarg, &o);
+			if (rc == 1)
+				break;
+			if (rc == 0)
+				usage(stderr);
 			return HVT_EXIT_USAGE;
 		}
 	}

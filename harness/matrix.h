@@ -19,7 +19,12 @@ struct hvt_matrix_opts {
 	char *const *extra;		 /* more hvtax-bench arguments, may be NULL */
 	uint64_t round_timeout_ns;	 /* 0: from the suite's estimate */
 	unsigned rounds;		 /* 0: the suite's */
+	const char *peer_target;	 /* net cases' serving end in this target (netpair.h), or NULL */
+	unsigned peer_port;		 /* its port (0: HVT_NETPAIR_PORT) */
+	const char *peer_addr;		 /* the server's address for every client, NULL: worked out */
 };
+
+#define HVT_NETPAIR_PORT 7361
 
 /*
  * Start every target's agent and keep it up; drive rounds 0..R-1 interleaved

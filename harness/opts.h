@@ -31,6 +31,9 @@ enum {
 	HVT_OPT_LEVEL,
 	HVT_OPT_RESAMPLES,
 	HVT_OPT_PAIRED,
+	HVT_OPT_PEER_TARGET,
+	HVT_OPT_PEER_PORT,
+	HVT_OPT_PEER_ADDR,
 	HVT_OPT_HELP = 'h',
 };
 
@@ -38,6 +41,18 @@ enum {
 #define HVT_OPT_ROW_DB                                                                         \
 	{ "db", 0, required_argument, HVT_OPT_DB, "FILE",                                      \
 	  "database (default $HVTAX_DB or " HVT_DEFAULT_DB ")" }
+/* run and matrix: the net cases' serving end in a target of its own (harness/netpair.h) */
+#define HVT_OPT_ROWS_PEER                                                                      \
+	{ "peer-target", 0, required_argument, HVT_OPT_PEER_TARGET, "T",                       \
+	  "net cases: run their serving end in target T (host,\n"                              \
+	  "container, ssh:HOST); the run's target(s) measure" },                               \
+	    { "peer-port", 0, required_argument, HVT_OPT_PEER_PORT, "N",                       \
+	      "the server's port (default 7361)" },                                            \
+	{                                                                                      \
+		"peer-addr", 0, required_argument, HVT_OPT_PEER_ADDR, "A",                     \
+		    "the server's address as every client sees it\n"                           \
+		    "(default: worked out per target pair)"                                    \
+	}
 #define HVT_OPT_ROW_SEED(help) { "seed", 0, required_argument, HVT_OPT_SEED, "N", help }
 #define HVT_OPT_ROW_LEVEL                                                                      \
 	{ "level", 0, required_argument, HVT_OPT_LEVEL, "L",                                   \

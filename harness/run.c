@@ -11,6 +11,7 @@
 
 #include "child.h"
 #include "matrix.h"
+#include "netpair.h"
 #include "opts.h"
 #include "run.h"
 #include "runs.h"
@@ -73,6 +74,7 @@ enum {
 	OPT_TARGET = 't',
 	OPT_CONF = 'c',
 	OPT_LABEL = 'l',
+	OPT_BENCH = 'b',
 	OPT_QUIET = 'q',
 	OPT_PAYLOAD = 0x200,
 	OPT_TIMEOUT,
@@ -80,6 +82,8 @@ enum {
 
 static const struct hvt_opt run_opts[] = {
 	{ "suite", 's', required_argument, OPT_SUITE, "S", "suite name (configs/S.ini) or file" },
+	{ "bench", 'b', required_argument, OPT_BENCH, "LIST",
+	  "benchmarks (instead of, or with, the suite; -- -p k=v sets parameters)" },
 	{ "target", 't', required_argument, OPT_TARGET, "T",
 	  "host (default), container, vm or ssh:HOST (configs/targets/)" },
 	{ "target-config", 'c', required_argument, OPT_CONF, "FILE",
@@ -92,17 +96,22 @@ static const struct hvt_opt run_opts[] = {
 	{ "timeout", 0, required_argument, OPT_TIMEOUT, "T",
 	  "kill the run after T (default: 3x the suite's estimate + 60s)" },
 	{ "quiet", 'q', no_argument, OPT_QUIET, NULL, "no progress on stderr" },
+	HVT_OPT_ROWS_PEER,
 	HVT_OPT_ROW_HELP,
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hvtax run --suite NAME|FILE [--target host] [--label L] [--db FILE]\n"
-		   "                 [--timeout TIME] [-- hvtax-bench run options]\n"
+	fprintf(f, "usage: hvtax run --suite NAME|FILE | -b LIST [--target host] [--label L] [--db FILE]\n"
+		   "                 [--timeout TIME] [--peer-target T] [-- hvtax-bench run options]\n"
 		   "\n"
 		   "Runs the suite in the target, stores every record in the database as one run\n"
 		   "(one transaction; a crash or timeout is stored as the run's error with what\n"
 		   "arrived before it), and prints the new run id.\n"
+		   "\n"
+		   "With --peer-target, the net cases' serving end (hvtax-bench run --listen) runs\n"
+		   "in that target and the run's target measures against it, e.g. a container\n"
+		   "client of a host server: --target container --peer-target host -b net.tcp_lat.\n"
 		   "\n");
 	hvt_opts_usage(f, run_opts, HVT_ARRAY_SIZE(run_opts));
 }
@@ -114,6 +123,8 @@ int hvt_cmd_run(int argc, char **argv)
 	const char *payload = NULL;
 	size_t nconf = 0;
 	const char *suite = NULL, *target = "host", *label = NULL, *db = hvt_default_db();
+	const char *benches = NULL;
+	struct hvt_matrix_opts peer;
 	uint64_t timeout_ns = 0;
 	struct hvt_suite s;
 	struct hvt_store st;
@@ -124,6 +135,7 @@ int hvt_cmd_run(int argc, char **argv)
 
 	memset(&st, 0, sizeof(st));
 	memset(&sink, 0, sizeof(sink));
+	memset(&peer, 0, sizeof(peer));
 	if (hvt_opts_build(&go, run_opts, HVT_ARRAY_SIZE(run_opts), "+"))
 		return HVT_EXIT_FAIL;
 	optind = 1;
@@ -141,6 +153,9 @@ int hvt_cmd_run(int argc, char **argv)
 			break;
 		case OPT_TARGET:
 			target = optarg;
+			break;
+		case OPT_BENCH:
+			benches = optarg;
 			break;
 		case OPT_LABEL:
 			label = optarg;
@@ -161,19 +176,23 @@ int hvt_cmd_run(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			r = hvt_netpair_opt(c, optarg, &peer);
+			if (r == 1)
+				break;
+			if (r == 0)
+				usage(stderr);
 			return HVT_EXIT_USAGE;
 		}
 	}
-	if (!suite) {
-		hvt_err("run: --suite is required (e.g. --suite quick)");
+	if (!suite && !benches) {
+		hvt_err("run: --suite or --bench is required (e.g. --suite quick)");
 		return HVT_EXIT_USAGE;
 	}
 	if (!hvt_target_find(target)) {
 		hvt_err("run: unknown target '%s' (targets: %s)", target, hvt_target_kinds());
 		return HVT_EXIT_USAGE;
 	}
-	if (strcmp(target, "host") != 0 || nconf || payload) {
+	if (strcmp(target, "host") != 0 || nconf || payload || peer.peer_target || benches) {
 		/* other targets keep an agent up and drive its rounds, as the matrix does */
 		struct hvt_matrix_opts mo;
 		int64_t id = 0;
@@ -189,6 +208,10 @@ int hvt_cmd_run(int argc, char **argv)
 		mo.payload = payload;
 		mo.extra = optind < argc ? argv + optind : NULL;
 		mo.round_timeout_ns = timeout_ns;
+		mo.benches = benches;
+		mo.peer_target = peer.peer_target;
+		mo.peer_port = peer.peer_port;
+		mo.peer_addr = peer.peer_addr;
 		rc = hvt_matrix_run(&mo, &id);
 		if (id > 0)
 			printf("%lld\n", (long long)id);

@@ -460,15 +460,21 @@ out_close:
 	return r;
 }
 
-int hvt_target_run_quiet(char *const argv[], uint64_t timeout_ns, char *errbuf, size_t errlen)
+/*
+ * Run argv to completion within timeout_ns, capturing one stream (1 stdout,
+ * 2 stderr) into buf: its last non-empty line (last = 1) or all of it with
+ * trailing newlines cut. The other stream goes to /dev/null.
+ */
+static int run_capture(char *const argv[], uint64_t timeout_ns, int stream, int last, char *buf,
+		       size_t len)
 {
 	char tmpl[] = "/tmp/hvtax-probe.XXXXXX";
 	int fd = mkstemp(tmpl), devnull, status = 0, r;
 	uint64_t deadline = hvt_now_ns() + timeout_ns;
 	pid_t pid, me = getpid();
 
-	if (errbuf && errlen)
-		errbuf[0] = '\0';
+	if (buf && len)
+		buf[0] = '\0';
 	if (fd < 0)
 		return -errno;
 	unlink(tmpl);
@@ -484,7 +490,7 @@ int hvt_target_run_quiet(char *const argv[], uint64_t timeout_ns, char *errbuf, 
 		goto out;
 	}
 	if (pid == 0)
-		child_exec(argv, devnull, devnull, fd, me, NULL);
+		child_exec(argv, devnull, stream == 1 ? fd : devnull, stream == 2 ? fd : devnull, me, NULL);
 	setpgid(pid, pid);
 	for (;;) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
@@ -499,21 +505,27 @@ int hvt_target_run_quiet(char *const argv[], uint64_t timeout_ns, char *errbuf, 
 		}
 		usleep(20000);
 	}
-	if (errbuf && errlen) {
-		char buf[4096];
-		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (buf && len) {
+		char tmp[4096];
+		ssize_t n = pread(fd, tmp, sizeof(tmp) - 1, 0);
 
 		if (n > 0) {
-			char *line, *last = NULL, *save = NULL;
+			char *line, *lastl = NULL, *save = NULL;
 
-			buf[n] = '\0';
-			for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-				last = line;
-			if (last)
-				snprintf(errbuf, errlen, "%s", last);
+			tmp[n] = '\0';
+			if (last) {
+				for (line = strtok_r(tmp, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+					lastl = line;
+				if (lastl)
+					snprintf(buf, len, "%s", lastl);
+			} else {
+				while (n > 0 && (tmp[n - 1] == '\n' || tmp[n - 1] == '\r'))
+					tmp[--n] = '\0';
+				snprintf(buf, len, "%s", tmp);
+			}
 		}
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && errbuf && !errbuf[0])
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && buf && !buf[0])
 		r = -ENOENT;
 	else
 		r = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -521,6 +533,16 @@ out:
 	close(fd);
 	close(devnull);
 	return r;
+}
+
+int hvt_target_run_quiet(char *const argv[], uint64_t timeout_ns, char *errbuf, size_t errlen)
+{
+	return run_capture(argv, timeout_ns, 2, 1, errbuf, errlen);
+}
+
+int hvt_target_run_output(char *const argv[], uint64_t timeout_ns, char *out, size_t outlen)
+{
+	return run_capture(argv, timeout_ns, 1, 0, out, outlen);
 }
 
 void hvt_target_stderr_tail(const struct hvt_target *t, char *buf, size_t len)
@@ -578,6 +600,15 @@ void hvt_target_agent_args(char **argv, size_t *n, const char *bench, const char
 			   const struct hvt_launch *l)
 {
 	argv[(*n)++] = (char *)bench;
+	if (l->listen) {
+		/* the serving end of a pair: the client sends each case's parameters */
+		argv[(*n)++] = "run";
+		argv[(*n)++] = "--quiet";
+		argv[(*n)++] = "--listen";
+		argv[(*n)++] = (char *)l->listen;
+		argv[*n] = NULL;
+		return;
+	}
 	argv[(*n)++] = "agent";
 	argv[(*n)++] = "--quiet";
 	if (suite) {

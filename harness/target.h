@@ -47,6 +47,7 @@ struct hvt_launch {
 	const char *suite_path; /* may be NULL */
 	const char *benches;	/* comma list for -b, may be NULL */
 	char *const *extra;	/* more hvtax-bench arguments (NULL-terminated), may be NULL */
+	const char *listen;	/* instead of the agent: `hvtax-bench run --listen LISTEN` (a net server) */
 };
 
 struct hvt_target;
@@ -153,13 +154,16 @@ int hvt_target_spawn(struct hvt_target *t, char *const argv[], const char *cpus)
  * Returns its exit status (0..255), or -errno when it could not run or timed out (-ETIME).
  * errbuf (may be NULL) gets the last line of its stderr. */
 int hvt_target_run_quiet(char *const argv[], uint64_t timeout_ns, char *errbuf, size_t errlen);
+/* As hvt_target_run_quiet, but `out` gets all of its stdout (trailing newlines cut; stderr dropped). */
+int hvt_target_run_output(char *const argv[], uint64_t timeout_ns, char *out, size_t outlen);
 /* The last non-empty line of t->tmpdir/stderr.log into buf ("" if none). */
 void hvt_target_stderr_tail(const struct hvt_target *t, char *buf, size_t len);
 /* Write `path`'s content into dst (a new file). 0 or -errno (reported). */
 int hvt_target_copy_file(const char *src, const char *dst);
 /*
  * Append hvtax-bench's agent arguments to argv at *n: BENCH agent --quiet
- * [--suite SUITE] [-b BENCHES] [extra...]. argv needs room for 8 + extras.
+ * [--suite SUITE] [-b BENCHES] [extra...], or with l->listen the serving end
+ * BENCH run --quiet --listen LISTEN. argv needs room for 8 + extras.
  */
 void hvt_target_agent_args(char **argv, size_t *n, const char *bench, const char *suite,
 			   const struct hvt_launch *l);

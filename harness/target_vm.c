@@ -119,6 +119,29 @@ static int make_initrd(struct hvt_target *t, const struct hvt_launch *l, char *o
 		r = newc_entry(f, "hvtax/suite.ini", 0100644, suite, sn, ino++);
 	if (!r && l->benches)
 		r = newc_entry(f, "hvtax/bench", 0100644, l->benches, strlen(l->benches), ino++);
+	if (!r && l->extra && l->extra[0]) {
+		/* more agent arguments (-p k=v, --peer ...): one per line, read back by the init */
+		size_t an = 0, off = 0;
+		char *args;
+
+		for (size_t i = 0; l->extra[i]; i++)
+			an += strlen(l->extra[i]) + 1;
+		args = hvt_calloc(1, an + 1);
+		if (!args)
+			r = -ENOMEM;
+		for (size_t i = 0; args && l->extra[i]; i++) {
+			if (strchr(l->extra[i], '\n')) {
+				free(args);
+				fclose(f);
+				r = hvt_target_fail(t, -EINVAL, "argument '%s' has a newline", l->extra[i]);
+				goto out;
+			}
+			off += (size_t)sprintf(args + off, "%s\n", l->extra[i]);
+		}
+		if (args)
+			r = newc_entry(f, "hvtax/args", 0100644, args, off, ino++);
+		free(args);
+	}
 	if (!r)
 		r = newc_entry(f, "TRAILER!!!", 0, NULL, 0, 0);
 	if (fclose(f) && !r)

@@ -129,6 +129,10 @@ if [ "$hang" = boot ]; then echo "hvtax-init: hanging (test)" >/dev/console; whi
 set -- agent --quiet
 [ -f /hvtax/suite.ini ] && set -- "$@" --suite /hvtax/suite.ini
 [ -f /hvtax/bench ] && set -- "$@" -b "$(cat /hvtax/bench)"
+# more agent arguments from the harness (-p k=v, --peer HOST:PORT ...), one per line
+if [ -f /hvtax/args ]; then
+	while IFS= read -r a; do set -- "$@" "$a"; done </hvtax/args
+fi
 echo "hvtax-init: starting agent" >/dev/console
 # Frame every record: "@HVT <bytes> <json>", so a lost or merged byte is caught on the host.
 # The end record powers the guest off (after the UART has drained), whatever the agent's

@@ -95,9 +95,9 @@ int main(int argc, char **argv)
 	MPI_Comm_size(MPI_COMM_WORLD, &np);
 	for (int a = 3; a < argc; a++) {
 		long bytes = atol(argv[a]), count = bytes / 4, n = 1;
-		/* buffers as hvtax allocates them: 64-byte aligned, both touched */
-		size_t al = ((size_t)bytes + 63) & ~(size_t)63;
-		float *s = aligned_alloc(64, al), *r = aligned_alloc(64, al);
+		/* buffers as hvtax allocates them: page-aligned, both touched */
+		size_t al = ((size_t)bytes + 4095) & ~(size_t)4095;
+		float *s = aligned_alloc(4096, al), *r = aligned_alloc(4096, al);
 		double t, tmax;
 
 		for (long i = 0; i < count; i++)

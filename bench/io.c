@@ -1273,6 +1273,7 @@ static void job_run(struct hvt_thread *t)
 			      : hvt_io_mode_writes(s->mode) ? 0
 							    : 100;
 	unsigned nfree = qd, inflight = 0;
+	const unsigned sb = p->submit_batch > 0 ? (unsigned)p->submit_batch : qd;
 	uint64_t ops[2] = { 0, 0 }, nclock = 0, slat_sum = 0, nsub = 0, now, t0;
 	int err = 0;
 
@@ -1283,36 +1284,42 @@ static void job_run(struct hvt_thread *t)
 	t0 = now = hvt_now_ns();
 	nclock++;
 	for (;;) {
-		unsigned nq = 0;
+		/* refill every free slot, at most sb I/Os per submission (fio's iodepth_batch_submit) */
+		while (nfree && !err) {
+			unsigned nq = 0;
 
-		while (nfree) {
-			struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+			while (nfree) {
+				struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 
-			if (!sqe)
-				break; /* SQPOLL has not consumed the ring yet: submit what we have */
-			unsigned slot = j->freeslots[--nfree];
-			uint64_t off = next_offset(s, j, random);
-			int w = rmix == 100 ? 0 : rmix == 0 ? 1 : hvt_rng_below(&j->rng, 100) >= rmix;
-			void *buf = j->bufs + (size_t)slot * j->stride;
+				if (!sqe)
+					break; /* SQPOLL has not consumed the ring yet: submit what we have */
+				unsigned slot = j->freeslots[--nfree];
+				uint64_t off = next_offset(s, j, random);
+				int w = rmix == 100 ? 0 : rmix == 0 ? 1 : hvt_rng_below(&j->rng, 100) >= rmix;
+				void *buf = j->bufs + (size_t)slot * j->stride;
 
-			if (p->fixed_bufs) {
-				if (w)
-					io_uring_prep_write_fixed(sqe, fd, buf, bs, off, (int)slot);
-				else
-					io_uring_prep_read_fixed(sqe, fd, buf, bs, off, (int)slot);
-			} else {
-				if (w)
-					io_uring_prep_write(sqe, fd, buf, bs, off);
-				else
-					io_uring_prep_read(sqe, fd, buf, bs, off);
+				if (p->fixed_bufs) {
+					if (w)
+						io_uring_prep_write_fixed(sqe, fd, buf, bs, off, (int)slot);
+					else
+						io_uring_prep_read_fixed(sqe, fd, buf, bs, off, (int)slot);
+				} else {
+					if (w)
+						io_uring_prep_write(sqe, fd, buf, bs, off);
+					else
+						io_uring_prep_read(sqe, fd, buf, bs, off);
+				}
+				if (p->fixed_files)
+					sqe->flags |= IOSQE_FIXED_FILE;
+				sqe->user_data = slot;
+				j->isw[slot] = (unsigned char)w;
+				j->queued[nq++] = slot;
+				if (nq == sb)
+					break;
 			}
-			if (p->fixed_files)
-				sqe->flags |= IOSQE_FIXED_FILE;
-			sqe->user_data = slot;
-			j->isw[slot] = (unsigned char)w;
-			j->queued[nq++] = slot;
-		}
-		if (nq) {
+			if (!nq)
+				break;
+
 			int r = io_uring_submit(ring);
 
 			if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
@@ -1329,6 +1336,8 @@ static void job_run(struct hvt_thread *t)
 				j->t_sub[j->queued[i]] = ts;
 			inflight += nq;
 		}
+		if (err)
+			break;
 
 		struct io_uring_cqe *cqe;
 		int r = io_uring_wait_cqe_nr(ring, &cqe, s->batch < inflight ? s->batch : inflight);
@@ -1463,7 +1472,9 @@ static unsigned io_nthreads(const void *params)
 	  "registered buffers (locks qd x bs x jobs bytes)" },                                              \
 	{ "fixed_files", HVT_P_BOOL, IO_OFF(fixed_files), "1", 1, 0, NULL, "registered file descriptor" }, \
 	{ "batch", HVT_P_INT, IO_OFF(batch), "1", 1, 128, NULL,                                            \
-	  "completions to wait for before refilling; their replacements go in one submission" },           \
+	  "completions to wait for before refilling" },                                                    \
+	{ "submit_batch", HVT_P_INT, IO_OFF(submit_batch), "1", 0, 128, NULL,                              \
+	  "most I/Os per submission (fio's iodepth_batch_submit); 0 = all refills in one" },               \
 	{ "sqpoll", HVT_P_BOOL, IO_OFF(sqpoll), "0", 1, 0, NULL, "kernel thread polls the submission queue" }, \
 	{ "iopoll", HVT_P_BOOL, IO_OFF(iopoll), "0", 1, 0, NULL,                                           \
 	  "polled completion (needs direct=1 and a device with poll queues)" },                            \

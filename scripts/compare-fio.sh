@@ -77,7 +77,7 @@ bs_bytes=$(python3 -c "import sys; s=sys.argv[1]; print(int(s[:-3])*1024 if s.en
 
 run_hvtax() { # QD OUT
 	"$BENCH" run -q -b io.randread "${target_p[@]}" -p size="$SIZE" -p bs="$BS" -p qd="$1" -p keep=1 \
-		-p direct=1 -p fixed_bufs=1 -p fixed_files=1 --duration "${DUR}s" --warmup 1s --reps 1 \
+		-p direct=1 -p fixed_bufs=1 -p fixed_files=1 -p submit_batch=1 --duration "${DUR}s" --warmup 1s --reps 1 \
 		--rounds 1 >"$2"
 }
 run_fio() { # QD OUT

@@ -75,6 +75,7 @@ enum {
 	OPT_CONF = 'c',
 	OPT_LABEL = 'l',
 	OPT_BENCH = 'b',
+	OPT_ROUNDS = 'r',
 	OPT_QUIET = 'q',
 	OPT_PAYLOAD = 0x200,
 	OPT_TIMEOUT,
@@ -93,6 +94,7 @@ static const struct hvt_opt run_opts[] = {
 	{ "label", 'l', required_argument, OPT_LABEL, "L",
 	  "label to find the run by later (compare, gate, report)" },
 	HVT_OPT_ROW_DB,
+	{ "rounds", 'r', required_argument, OPT_ROUNDS, "N", "rounds (default: the suite's, or 5 with -b)" },
 	{ "timeout", 0, required_argument, OPT_TIMEOUT, "T",
 	  "kill the run after T (default: 3x the suite's estimate + 60s)" },
 	{ "quiet", 'q', no_argument, OPT_QUIET, NULL, "no progress on stderr" },
@@ -125,6 +127,8 @@ int hvt_cmd_run(int argc, char **argv)
 	const char *suite = NULL, *target = "host", *label = NULL, *db = hvt_default_db();
 	const char *benches = NULL;
 	struct hvt_matrix_opts peer;
+	unsigned rounds = 0;
+	char rounds_txt[16];
 	uint64_t timeout_ns = 0;
 	struct hvt_suite s;
 	struct hvt_store st;
@@ -169,6 +173,16 @@ int hvt_cmd_run(int argc, char **argv)
 				return HVT_EXIT_USAGE;
 			}
 			break;
+		case OPT_ROUNDS: {
+			int64_t v;
+
+			if (hvt_parse_int(optarg, &v) || v < 1 || v > 100000) {
+				hvt_err("--rounds: '%s' is not a count between 1 and 100000", optarg);
+				return HVT_EXIT_USAGE;
+			}
+			rounds = (unsigned)v;
+			break;
+		}
 		case OPT_QUIET:
 			hvt_quiet = 1;
 			break;
@@ -209,6 +223,7 @@ int hvt_cmd_run(int argc, char **argv)
 		mo.extra = optind < argc ? argv + optind : NULL;
 		mo.round_timeout_ns = timeout_ns;
 		mo.benches = benches;
+		mo.rounds = rounds;
 		mo.peer_target = peer.peer_target;
 		mo.peer_port = peer.peer_port;
 		mo.peer_addr = peer.peer_addr;
@@ -222,6 +237,8 @@ int hvt_cmd_run(int argc, char **argv)
 	/* validate the suite here, before anything starts or is stored */
 	if (hvt_suite_load(suite, &s))
 		return HVT_EXIT_USAGE;
+	if (rounds)
+		s.set.rounds = rounds;
 	if (!timeout_ns) {
 		double est = (double)s.ncases * s.set.rounds *
 			     ((double)s.set.warmup_ns + (double)s.set.reps * (double)s.set.duration_ns);
@@ -237,6 +254,11 @@ int hvt_cmd_run(int argc, char **argv)
 	cargv[nargs++] = s.path;
 	if (hvt_quiet)
 		cargv[nargs++] = "--quiet";
+	if (rounds) {
+		snprintf(rounds_txt, sizeof(rounds_txt), "%u", rounds);
+		cargv[nargs++] = "--rounds";
+		cargv[nargs++] = rounds_txt;
+	}
 	for (int i = optind; i < argc; i++)
 		cargv[nargs++] = argv[i];
 	cargv[nargs] = NULL;

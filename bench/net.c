@@ -675,9 +675,9 @@ static void on_stop(int sig)
 /*
  * A server started by a harness (hvtax run --peer-target) has a pipe or a
  * socket on stdin: "end" or end-of-file there stops it, as SIGTERM does; a
- * remote one under ssh cannot be signalled. With a terminal or /dev/null on
- * stdin (a server started by hand or in the background) it answers -1: not
- * watched. 1 stop, 0 go on.
+ * remote one under ssh cannot be signalled. A terminal or /dev/null on stdin
+ * (a server started by hand or in the background) is not watched. 1 stop,
+ * 0 go on.
  */
 static int stdin_pipe_says_end(void)
 {
@@ -692,7 +692,7 @@ static int stdin_pipe_says_end(void)
 		kind = !fstat(0, &st) && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) ? 0 : -1;
 	}
 	if (kind < 0)
-		return -1;
+		return 0;
 	if (poll(&pfd, 1, 0) <= 0)
 		return 0;
 	n = read(0, buf, sizeof(buf) - 1);
@@ -723,7 +723,7 @@ int hvt_net_serve(const char *spec, FILE *out, json_t *fp_record)
 		hvt_err("%s", why[0] ? why : strerror(-lfd));
 		return HVT_EXIT_FAIL;
 	}
-	return hvt_net_serve_fd(lfd, out, fp_record, stdin_pipe_says_end() >= 0 ? stdin_pipe_says_end : NULL);
+	return hvt_net_serve_fd(lfd, out, fp_record, stdin_pipe_says_end);
 }
 
 int hvt_net_serve_fd(int lfd, FILE *out, json_t *fp_record, int (*stop)(void))

@@ -340,10 +340,8 @@ int hvt_matrix_run(const struct hvt_matrix_opts *o, int64_t *run_ids)
 	}
 	hvt_target_catch_signals();
 	if (o->peer_target) {
-		size_t nx = 0;
+		size_t nx = hvt_launch_nextra(&l);
 
-		while (o->extra && o->extra[nx])
-			nx++;
 		if (hvt_netpair_start(&pair)) {
 			rc = HVT_EXIT_FAIL;
 			hvt_store_close(&st);

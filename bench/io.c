@@ -52,6 +52,11 @@ int hvt_io_check_params(const struct hvt_io_params *p, enum hvt_io_mode m, char 
 			 (long long)p->qd);
 		return -EINVAL;
 	}
+	if (p->complete_max && (p->complete_max < p->batch || p->complete_max > p->qd)) {
+		snprintf(why, whylen, "complete_max=%lld is outside batch..qd (%lld..%lld); 0 means batch",
+			 (long long)p->complete_max, (long long)p->batch, (long long)p->qd);
+		return -EINVAL;
+	}
 	if (p->size < p->bs) {
 		hvt_fmt_size(a, sizeof(a), p->size);
 		hvt_fmt_size(b, sizeof(b), p->bs);
@@ -1274,6 +1279,8 @@ static void job_run(struct hvt_thread *t)
 							    : 100;
 	unsigned nfree = qd, inflight = 0;
 	const unsigned sb = p->submit_batch > 0 ? (unsigned)p->submit_batch : qd;
+	const unsigned cmax = p->complete_max > 0 ? (unsigned)p->complete_max : s->batch;
+	const int getev = !p->sqpoll;
 	uint64_t ops[2] = { 0, 0 }, nclock = 0, slat_sum = 0, nsub = 0, now, t0;
 	int err = 0;
 
@@ -1320,7 +1327,8 @@ static void job_run(struct hvt_thread *t)
 			if (!nq)
 				break;
 
-			int r = io_uring_submit(ring);
+			/* as fio commits: GETEVENTS too, so deferred completions are posted now */
+			int r = getev ? io_uring_submit_and_get_events(ring) : io_uring_submit(ring);
 
 			if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
 				err = r;
@@ -1365,7 +1373,8 @@ static void job_run(struct hvt_thread *t)
 			hvt_iohist_add(j->hist, now - j->t_sub[slot]);
 			ops[j->isw[slot]]++;
 			j->freeslots[nfree++] = slot;
-			n++;
+			if (++n == cmax)
+				break;
 		}
 		io_uring_cq_advance(ring, n);
 		inflight -= n;
@@ -1475,6 +1484,8 @@ static unsigned io_nthreads(const void *params)
 	  "completions to wait for before refilling" },                                                    \
 	{ "submit_batch", HVT_P_INT, IO_OFF(submit_batch), "1", 0, 128, NULL,                              \
 	  "most I/Os per submission (fio's iodepth_batch_submit); 0 = all refills in one" },               \
+	{ "complete_max", HVT_P_INT, IO_OFF(complete_max), "0", 0, 128, NULL,                              \
+	  "most completions reaped before refilling (fio's iodepth_batch_complete_max); 0 = batch" },      \
 	{ "sqpoll", HVT_P_BOOL, IO_OFF(sqpoll), "0", 1, 0, NULL, "kernel thread polls the submission queue" }, \
 	{ "iopoll", HVT_P_BOOL, IO_OFF(iopoll), "0", 1, 0, NULL,                                           \
 	  "polled completion (needs direct=1 and a device with poll queues)" },                            \

@@ -34,6 +34,7 @@ struct hvt_io_params {
 	int fixed_files;    /* registered file (IOSQE_FIXED_FILE) */
 	int64_t batch;	    /* completions to wait for before refilling and submitting */
 	int64_t submit_batch; /* most SQEs per io_uring_enter; 0 = every free slot at once */
+	int64_t complete_max; /* most CQEs reaped per pass before refilling; 0 = batch */
 	int sqpoll;	    /* IORING_SETUP_SQPOLL */
 	int iopoll;	    /* IORING_SETUP_IOPOLL */
 	int64_t rwmix;	    /* read percent (randrw) */

@@ -64,6 +64,18 @@ static void test_check_params(void **state)
 	assert_non_null(strstr(why, "batch"));
 
 	p = base();
+	p.batch = 4;
+	p.complete_max = 2; /* fewer than the completions waited for */
+	assert_int_equal(hvt_io_check_params(&p, HVT_IO_RANDREAD, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "complete_max"));
+	p.complete_max = 33; /* more than can be in flight */
+	assert_int_equal(hvt_io_check_params(&p, HVT_IO_RANDREAD, why, sizeof(why)), -EINVAL);
+	p.complete_max = 32;
+	assert_int_equal(hvt_io_check_params(&p, HVT_IO_RANDREAD, why, sizeof(why)), 0);
+	p.complete_max = 0; /* 0: as many as batch */
+	assert_int_equal(hvt_io_check_params(&p, HVT_IO_RANDREAD, why, sizeof(why)), 0);
+
+	p = base();
 	p.size = 2048;
 	assert_int_equal(hvt_io_check_params(&p, HVT_IO_RANDREAD, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "size"));
@@ -129,6 +141,7 @@ static void test_descriptors(void **state)
 
 		assert_true(p->bs == bs[i]);
 		assert_true(p->qd == 1 && p->jobs == 1 && p->direct == 1 && p->batch == 1);
+		assert_true(p->submit_batch == 1 && p->complete_max == 0);
 		assert_true(p->fixed_bufs == 1 && p->fixed_files == 1 && p->keep == 0);
 		assert_true(p->size == 1ull << 30);
 		assert_string_equal(p->file, "");

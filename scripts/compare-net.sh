@@ -11,9 +11,11 @@
 # (hvtax-bench --listen in one, --peer in the other, the peers likewise).
 # Latency runs twice: idle CPUs free to halt, then with /dev/cpu_dma_latency
 # held at 0 (hvtax: -p dma_latency=1; the peers: this script holds it).
-# Each tool runs once per round, in the same order; the medians over rounds
-# are shown, and the ratios are medians of the per-round ratios (paired, so
-# the drift of a shared machine cancels out).
+# Each tool runs once per round, hvtax first in odd rounds and last in even
+# ones; the medians over rounds are shown, and each ratio is paired by round:
+# the geometric mean of the per-round ratios with a 95% bootstrap interval,
+# and their median (pairing and alternation cancel the drift of a shared
+# machine). With the hold, hvtax also runs holding it itself, in the same round.
 #
 # Latency is one-way (round trip / 2) for all three: sockperf reports it so,
 # qperf's tcp_lat too. hvtax's p50 is set beside sockperf's p50, hvtax's mean
@@ -39,6 +41,8 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+[[ $SECS =~ ^[1-9][0-9]*$ ]] || { echo "compare-net: -t takes whole seconds (qperf's -t does), not '$SECS'" >&2; exit 2; }
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "compare-net: -r takes a positive whole number, not '$ROUNDS'" >&2; exit 2; }
 BENCH=$BUILD/hvtax-bench
 [ -x "$BENCH" ] || { echo "compare-net: '$BENCH' not built (run make)" >&2; exit 2; }
 for t in sockperf qperf iperf3 python3; do
@@ -63,6 +67,36 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+# the summaries: paired ratios per round, their geometric mean with a bootstrap interval, and the median
+cat >"$T/cmpstats.py" <<'PY'
+import math, random, statistics
+
+def fl(arg):
+    out = []
+    for x in arg.split():
+        try:
+            out.append(float(x))
+        except ValueError:
+            out.append(float("nan"))
+    return out
+
+def med(v):
+    v = [x for x in v if x == x]
+    return statistics.median(v) if v else float("nan")
+
+def gm(v):
+    return math.exp(sum(math.log(x) for x in v) / len(v))
+
+def ratio_line(a, b):
+    r = [x / y for x, y in zip(a, b) if x == x and y == y and y > 0 and x > 0]
+    if not r:
+        return "n/a (no paired rounds)"
+    rng = random.Random(1)  # fixed seed: the same data give the same interval
+    boot = sorted(gm([rng.choice(r) for _ in r]) for _ in range(2000))
+    return "%.3f [%.3f, %.3f] median %.3f over %d rounds (geomean [95%% bootstrap])" % (
+        gm(r), boot[50], boot[1949], statistics.median(r), len(r))
+PY
+export PYTHONPATH="$T${PYTHONPATH:+:$PYTHONPATH}"
 
 # run "in NS" (or on the host when NS is empty)
 inns() { local ns=$1; shift; if [ -n "$ns" ]; then ip netns exec "$ns" "$@"; else "$@"; fi; }
@@ -75,7 +109,6 @@ stop_bg() {
 	done
 	pids=()
 }
-median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.argv[1:] if x!="nan"]; print(statistics.median(v) if v else "nan")' "$@"; }
 
 hold_dma() { exec 9>/dev/cpu_dma_latency && printf '\x00\x00\x00\x00' >&9; }
 drop_dma() { exec 9>&-; }
@@ -102,64 +135,80 @@ run_path() {
 	fi
 	start_bg "$sns" taskset -c $SRV_CPU sockperf server --tcp -i "$addr" -p $((port + 1))
 	start_bg "$sns" taskset -c $SRV_CPU qperf -lp $((port + 2))
+	local lat_ms; lat_ms=$(python3 -c "print(int($SECS*1000/5))")
 	for dma in "${dmas[@]}"; do
-		local hp50=() hmean=() sp50=() savg=() qlat=()
+		local hp50=() hmean=() sp50=() savg=() qlat=() op50=() omean=()
 		for r in $(seq "$ROUNDS"); do
-			[ "$dma" = 1 ] && hold_dma
-			inns "$cns" "${hv_pin[@]}" "$BENCH" run -q -b net.tcp_lat "${hv_peer[@]}" -p size="$SIZE" \
-				-p addr="$addr" -p dma_latency=0 -r 1 -n 5 -w 200ms -d "$(python3 -c "print(int($SECS*1000/5))")ms" \
-				-o "$T/hv.jsonl" 2>>"$T/hv.err" || true
-			hp50+=("$(hv_metric "$T/hv.jsonl" lat_p50)") hmean+=("$(hv_metric "$T/hv.jsonl" lat_mean)")
-			inns "$cns" taskset -c $CLI_CPU sockperf ping-pong --tcp -i "$addr" -p $((port + 1)) -m "$SIZE" -t "$SECS" \
-				>"$T/sp.out" 2>&1 || true
-			sp50+=("$(awk '/percentile 50.000 =/ {print $NF/1e6}' "$T/sp.out")")
-			savg+=("$(sed -n 's/.*avg-latency=\([0-9.]*\).*/\1/p' "$T/sp.out" | awk '{print $1/1e6}')")
-			inns "$cns" taskset -c $CLI_CPU qperf "$addr" -lp $((port + 2)) -m "$SIZE" -t "$SECS" tcp_lat >"$T/qp.out" 2>&1 || true
-			qlat+=("$(awk '/latency/ {v=$3; u=$4; s=(u=="ns")?1e-9:(u=="us")?1e-6:(u=="ms")?1e-3:1; print v*s}' "$T/qp.out")")
-			[ "$dma" = 1 ] && drop_dma
+			# odd rounds hvtax first, even rounds the peers first: a drift in time cancels out
+			local order=(hv peers)
+			((r % 2)) || order=(peers hv)
+			for who in "${order[@]}"; do
+				[ "$dma" = 1 ] && hold_dma
+				if [ "$who" = hv ]; then
+					inns "$cns" "${hv_pin[@]}" "$BENCH" run -q -b net.tcp_lat "${hv_peer[@]}" -p size="$SIZE" \
+						-p addr="$addr" -p dma_latency=0 -r 1 -n 5 -w 200ms -d "${lat_ms}ms" \
+						-o "$T/hv.jsonl" 2>>"$T/hv.err" || true
+					hp50+=("$(hv_metric "$T/hv.jsonl" lat_p50)") hmean+=("$(hv_metric "$T/hv.jsonl" lat_mean)")
+				else
+					inns "$cns" taskset -c $CLI_CPU sockperf ping-pong --tcp -i "$addr" -p $((port + 1)) -m "$SIZE" \
+						-t "$SECS" >"$T/sp.out" 2>&1 || true
+					sp50+=("$(awk '/percentile 50.000 =/ {print $NF/1e6}' "$T/sp.out")")
+					savg+=("$(sed -n 's/.*avg-latency=\([0-9.]*\).*/\1/p' "$T/sp.out" | awk '{print $1/1e6}')")
+					inns "$cns" taskset -c $CLI_CPU qperf "$addr" -lp $((port + 2)) -m "$SIZE" -t "$SECS" tcp_lat \
+						>"$T/qp.out" 2>&1 || true
+					qlat+=("$(awk '/latency/ {v=$3; u=$4; s=(u=="ns")?1e-9:(u=="us")?1e-6:(u=="ms")?1e-3:1; print v*s}' "$T/qp.out")")
+				fi
+				[ "$dma" = 1 ] && drop_dma
+			done
+			# with the hold: hvtax once more holding it itself (-p dma_latency=1), in the same round
+			if [ "$dma" = 1 ]; then
+				inns "$cns" "${hv_pin[@]}" "$BENCH" run -q -b net.tcp_lat "${hv_peer[@]}" -p size="$SIZE" \
+					-p addr="$addr" -p dma_latency=1 -r 1 -n 5 -w 200ms -d "${lat_ms}ms" \
+					-o "$T/hvd.jsonl" 2>>"$T/hv.err" || true
+				op50+=("$(hv_metric "$T/hvd.jsonl" lat_p50)") omean+=("$(hv_metric "$T/hvd.jsonl" lat_mean)")
+			fi
 		done
-		python3 - "$name" "$dma" "${hp50[*]}" "${hmean[*]}" "${sp50[*]}" "${savg[*]}" "${qlat[*]}" <<'PY'
-import statistics, sys
+		python3 - "$name" "$dma" "${hp50[*]}" "${hmean[*]}" "${sp50[*]}" "${savg[*]}" "${qlat[*]}" \
+			"${op50[*]:-}" "${omean[*]:-}" <<'PY'
+import sys
+from cmpstats import fl, med, ratio_line
 name, dma = sys.argv[1], sys.argv[2]
-def fl(x):
-    try: return float(x)
-    except ValueError: return float("nan")
-hp50, hmean, sp50, savg, qlat = ([fl(x) for x in a.split()] for a in sys.argv[3:])
-med = lambda v: statistics.median([x for x in v if x == x]) if [x for x in v if x == x] else float("nan")
+hp50, hmean, sp50, savg, qlat, op50, omean = (fl(a) for a in sys.argv[3:10])
 us = lambda s: "%8.2f" % (s * 1e6)
-r50 = med([h / s for h, s in zip(hp50, sp50)])
-rmean = med([h / min(x for x in (s, q) if x == x) for h, s, q in zip(hmean, savg, qlat)])
-print(f"{name:9s} lat  dma_latency={dma}  hvtax p50 {us(med(hp50))} mean {us(med(hmean))} | sockperf p50 {us(med(sp50))} "
-      f"avg {us(med(savg))} | qperf {us(med(qlat))} us | p50/sockperf {r50:5.3f}  mean/best {rmean:5.3f}  (goal <= 1.05)")
+best = [min(x for x in (s, q) if x == x) if (s == s or q == q) else float("nan") for s, q in zip(savg, qlat)]
+print(f"{name:9s} lat  dma_latency={dma}  hvtax p50 {us(med(hp50))} mean {us(med(hmean))} | sockperf p50 "
+      f"{us(med(sp50))} avg {us(med(savg))} | qperf {us(med(qlat))} us  (goal <= 1.05)")
+print(f"{'':9s}      p50/sockperf {ratio_line(hp50, sp50)}")
+print(f"{'':9s}      mean/best    {ratio_line(hmean, best)}")
+if op50:
+    print(f"{'':9s}      hvtax holding it itself (-p dma_latency=1): p50 {us(med(op50))} mean {us(med(omean))} us;"
+          f" p50/sockperf {ratio_line(op50, sp50)}")
 PY
 	done
-	# the hvtax latency hold is its own parameter: one more pass with it, to show both ways
-	if [ "${#dmas[@]}" = 2 ]; then
-		inns "$cns" "${hv_pin[@]}" "$BENCH" run -q -b net.tcp_lat "${hv_peer[@]}" -p size="$SIZE" -p addr="$addr" \
-			-p dma_latency=1 -r 1 -n 5 -w 200ms -d "$(python3 -c "print(int($SECS*1000/5))")ms" -o "$T/hvd.jsonl" 2>>"$T/hv.err" || true
-		printf '%-9s lat  hvtax -p dma_latency=1 (held by hvtax itself): p50 %8.2f mean %8.2f us\n' "$name" \
-			"$(python3 -c "print($(hv_metric "$T/hvd.jsonl" lat_p50)*1e6)")" \
-			"$(python3 -c "print($(hv_metric "$T/hvd.jsonl" lat_mean)*1e6)")"
-	fi
 	start_bg "$sns" taskset -c $SRV_CPU iperf3 -s -p $((port + 3))
 	local hbw=() ibw=()
 	for r in $(seq "$ROUNDS"); do
-		inns "$cns" "${hv_pin[@]}" "$BENCH" run -q -b net.tcp_bw "${hv_peer[@]}" -p size="$BW_SIZE" -p addr="$addr" \
-			-r 1 -n 5 -w 200ms -d "$(python3 -c "print(int($SECS*1000/5))")ms" -o "$T/hb.jsonl" 2>>"$T/hv.err" || true
-		hbw+=("$(hv_metric "$T/hb.jsonl" bw)")
-		inns "$cns" taskset -c $CLI_CPU iperf3 -c "$addr" -p $((port + 3)) -t "$SECS" -l "$bw_bytes" -J >"$T/ip.json" 2>&1 || true
-		ibw+=("$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]/8)' "$T/ip.json" 2>/dev/null || echo nan)")
+		local order=(hv ip)
+		((r % 2)) || order=(ip hv)
+		for who in "${order[@]}"; do
+			if [ "$who" = hv ]; then
+				inns "$cns" "${hv_pin[@]}" "$BENCH" run -q -b net.tcp_bw "${hv_peer[@]}" -p size="$BW_SIZE" \
+					-p addr="$addr" -r 1 -n 5 -w 200ms -d "${lat_ms}ms" -o "$T/hb.jsonl" 2>>"$T/hv.err" || true
+				hbw+=("$(hv_metric "$T/hb.jsonl" bw)")
+			else
+				inns "$cns" taskset -c $CLI_CPU iperf3 -c "$addr" -p $((port + 3)) -t "$SECS" -l "$bw_bytes" -J \
+					>"$T/ip.json" 2>&1 || true
+				ibw+=("$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]/8)' "$T/ip.json" 2>/dev/null || echo nan)")
+			fi
+		done
 	done
 	python3 - "$name" "${hbw[*]}" "${ibw[*]}" <<'PY'
-import statistics, sys
-def fl(x):
-    try: return float(x)
-    except ValueError: return float("nan")
+import sys
+from cmpstats import fl, med, ratio_line
 name = sys.argv[1]
-h, i = ([fl(x) for x in a.split()] for a in sys.argv[2:])
-med = lambda v: statistics.median([x for x in v if x == x]) if [x for x in v if x == x] else float("nan")
-print(f"{name:9s} bw   hvtax {med(h)/1e9:7.3f} GB/s | iperf3 {med(i)/1e9:7.3f} GB/s | "
-      f"hvtax/iperf3 {med([a / b for a, b in zip(h, i)]):5.3f}  (goal >= 0.95)")
+h, i = (fl(a) for a in sys.argv[2:4])
+print(f"{name:9s} bw   hvtax {med(h)/1e9:7.3f} GB/s | iperf3 {med(i)/1e9:7.3f} GB/s  (goal >= 0.95)")
+print(f"{'':9s}      hvtax/iperf3 {ratio_line(h, i)}")
 PY
 	stop_bg
 }

@@ -443,6 +443,14 @@ static int ar_run(const void *params, void *state, struct hvt_rep *rep)
 		target_ns = 1000000;
 	if (target_ns > 50000000)
 		target_ns = 50000000;
+	/*
+	 * Start the repetition together, as nccl-tests and a bare loop do: the
+	 * ranks come out of the untimed work between repetitions (samples, rank
+	 * 0's output, the check) at different times, and without this the first
+	 * batch of the earlier rank would time its wait for the later one.
+	 */
+	if (hvt_ranks_barrier())
+		return -EIO;
 	for (;;) {
 		/* the step: an error on any rank; rank 0's "stop" and next batch size */
 		int64_t step[3] = {0, 0, 0};

@@ -108,6 +108,11 @@ int hvt_ranks_bcast_from(int root, void *buf, size_t len)
 	return MPI_Bcast(buf, (int)len, MPI_BYTE, root, MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -EIO;
 }
 
+int hvt_ranks_barrier(void)
+{
+	return MPI_Barrier(MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -EIO;
+}
+
 static MPI_Request ibarrier = MPI_REQUEST_NULL;
 
 int hvt_ranks_ibarrier_start(void)
@@ -269,6 +274,11 @@ int hvt_ranks_bcast_from(int root, void *buf, size_t len)
 	(void)root;
 	(void)buf;
 	(void)len;
+	return 0;
+}
+
+int hvt_ranks_barrier(void)
+{
 	return 0;
 }
 

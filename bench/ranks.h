@@ -43,6 +43,8 @@ void hvt_ranks_local(int *local_rank, int *local_size);
 int hvt_ranks_bcast(void *buf, size_t len);
 /* Broadcast len bytes from rank `root`. 0 or -EIO. */
 int hvt_ranks_bcast_from(int root, void *buf, size_t len);
+/* Every rank waits for every other. 0 or -EIO. */
+int hvt_ranks_barrier(void);
 /*
  * A barrier that does not block: every rank calls hvt_ranks_ibarrier_start()
  * once, then hvt_ranks_ibarrier_test() until it answers 1 (all ranks have

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # net.tcp_lat beside sockperf ping-pong and qperf tcp_lat, net.tcp_bw beside iperf3: loopback, then a veth pair.
 #
-#   scripts/compare-net.sh [-B BUILD] [-r ROUNDS] [-m SIZE] [-b BW_SIZE] [-t SECONDS] [--no-dma] [--no-veth]
+#   scripts/compare-net.sh [-B BUILD] [-r ROUNDS] [-R BW_ROUNDS] [-m SIZE] [-b BW_SIZE] [-t SECONDS] [--no-dma] [--no-veth]
 #
 # Same path, same message size, same CPUs for every tool: servers on CPU 1,
 # clients on CPU 0 (hvtax-bench pins itself the same way). Path 1 is
@@ -26,11 +26,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BUILD=build ROUNDS=5 SIZE=64 BW_SIZE=128KiB SECS=1 DMA=1 VETH=1
+BUILD=build ROUNDS=5 BW_ROUNDS= SIZE=64 BW_SIZE=128KiB SECS=1 DMA=1 VETH=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	-B) BUILD=$2; shift ;;
 	-r) ROUNDS=$2; shift ;;
+	-R) BW_ROUNDS=$2; shift ;;
 	-m) SIZE=$2; shift ;;
 	-b) BW_SIZE=$2; shift ;;
 	-t) SECS=$2; shift ;;
@@ -43,6 +44,9 @@ while [ $# -gt 0 ]; do
 done
 [[ $SECS =~ ^[1-9][0-9]*$ ]] || { echo "compare-net: -t takes whole seconds (qperf's -t does), not '$SECS'" >&2; exit 2; }
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "compare-net: -r takes a positive whole number, not '$ROUNDS'" >&2; exit 2; }
+# bandwidth rounds are short (2 s) and this kind of host swings +-20% between them: twice as many by default
+BW_ROUNDS=${BW_ROUNDS:-$((2 * ROUNDS))}
+[[ $BW_ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "compare-net: -R takes a positive whole number, not '$BW_ROUNDS'" >&2; exit 2; }
 BENCH=$BUILD/hvtax-bench
 [ -x "$BENCH" ] || { echo "compare-net: '$BENCH' not built (run make)" >&2; exit 2; }
 for t in sockperf qperf iperf3 python3; do
@@ -187,7 +191,7 @@ PY
 	done
 	start_bg "$sns" taskset -c $SRV_CPU iperf3 -s -p $((port + 3))
 	local hbw=() ibw=()
-	for r in $(seq "$ROUNDS"); do
+	for r in $(seq "$BW_ROUNDS"); do
 		local order=(hv ip)
 		((r % 2)) || order=(ip hv)
 		for who in "${order[@]}"; do
@@ -213,7 +217,7 @@ PY
 	stop_bg
 }
 
-echo "compare-net: size $SIZE B (latency), $BW_SIZE per write (bandwidth), ${SECS}s per tool, $ROUNDS rounds," \
+echo "compare-net: size $SIZE B (latency), $BW_SIZE per write (bandwidth), ${SECS}s per tool, $ROUNDS rounds ($BW_ROUNDS for bandwidth)," \
 	"servers on CPU $SRV_CPU, clients on CPU $CLI_CPU; $(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null || echo '?') cpuidle"
 run_path loopback "" "" 127.0.0.1
 if [ "$VETH" = 1 ]; then

@@ -100,6 +100,12 @@ int hvt_opt_level(const char *arg, double *out)
 		hvt_err("invalid --level '%s': expected a level between 0 and 1 (e.g. 0.95)", arg);
 		return -EINVAL;
 	}
+	/* '3' reads as 3%: a typo for 0.3? 99.7 (3 sigma)? Below 50% no interval means much */
+	if (v < 0.5) {
+		hvt_err("invalid --level '%s': a confidence level of %g%% is below 50%%; give e.g. 0.95 or 95%%",
+			arg, v * 100.0);
+		return -EINVAL;
+	}
 	*out = v;
 	return 0;
 }

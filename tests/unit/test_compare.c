@@ -395,6 +395,12 @@ static void test_cmd(void **state)
 		assert_int_equal(run_cmd(f, argv, 7, NULL), 2);
 	}
 	{
+		/* '3' is 3%: refused, not taken as a 3% interval */
+		char *argv[] = {"compare", "base", "cand", "--db", f->db, "--level", "3", NULL};
+
+		assert_int_equal(run_cmd(f, argv, 7, NULL), 2);
+	}
+	{
 		char *argv[] = {"compare", "--help", NULL};
 
 		assert_int_equal(run_cmd(f, argv, 2, &out), 0);

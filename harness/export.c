@@ -350,7 +350,7 @@ static int export_tail(struct hvt_store *st, int64_t run_id, FILE *out)
 	sqlite3_finalize(s);
 	s = NULL;
 	ret = prepare(st,
-		      "SELECT bench, case_key, round, errno, message FROM errors "
+		      "SELECT bench, case_key, round, errno, message, extra FROM errors "
 		      "WHERE run_id = ?1 ORDER BY id",
 		      run_id, &s);
 	if (ret)
@@ -368,6 +368,12 @@ static int export_tail(struct hvt_store *st, int64_t run_id, FILE *out)
 			if (sqlite3_column_type(s, 3) != SQLITE_NULL)
 				json_object_set_new(rec, "errno",
 						    json_integer(sqlite3_column_int64(s, 3)));
+			if (sqlite3_column_type(s, 5) != SQLITE_NULL) {
+				json_t *ex = json_loads((const char *)sqlite3_column_text(s, 5), 0, NULL);
+
+				if (ex)
+					json_object_set_new(rec, "extra", ex);
+			}
 		}
 		ret = emit(out, rec);
 		if (ret)

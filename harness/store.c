@@ -99,6 +99,8 @@ static const char *const migrations[] = {
     " message TEXT NOT NULL);"
     "CREATE INDEX errors_run ON errors(run_id);"
     "INSERT INTO schema_version(version) VALUES (0);",
+    /* 2: what a failed case recorded about its failure (e.g. coll's wrong_elements), as JSON */
+    "ALTER TABLE errors ADD COLUMN extra TEXT;",
 };
 
 int hvt_store_schema_version(void)
@@ -307,8 +309,8 @@ static const char *const ingest_sql[S_COUNT] = {
 		    "VALUES (?1, ?2, ?3, ?4)",
     [S_INS_SKIP] = "INSERT INTO skips(run_id, case_key, bench, params, reason) "
 		   "VALUES (?1, ?2, ?3, ?4, ?5)",
-    [S_INS_ERROR] = "INSERT INTO errors(run_id, bench, case_key, round, errno, message) "
-		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_INS_ERROR] = "INSERT INTO errors(run_id, bench, case_key, round, errno, message, extra) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_UPD_FP] = "UPDATE runs SET tool_version = ?2, tool_commit = ?3, "
 		 "started = COALESCE(?4, started), fingerprint = ?5, host = ?6 WHERE id = ?1",
     [S_UPD_PLAN] = "UPDATE runs SET plan = ?2, seed = ?3, suite = COALESCE(suite, ?4) "
@@ -1030,9 +1032,11 @@ static int rec_skip(struct hvt_ingest *in, json_t *rec)
 }
 
 static int insert_error(struct hvt_ingest *in, const char *bench, const char *key, json_t *round,
-			json_t *eno, const char *message)
+			json_t *eno, const char *message, json_t *extra)
 {
 	sqlite3_stmt *s = st_reset(in, S_INS_ERROR);
+	char *ex = extra ? json_dumps(extra, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	int r;
 
 	sqlite3_bind_int64(s, 1, in->run_id);
 	bind_opt_text(s, 2, bench);
@@ -1042,7 +1046,11 @@ static int insert_error(struct hvt_ingest *in, const char *bench, const char *ke
 	if (eno)
 		sqlite3_bind_int64(s, 5, json_integer_value(eno));
 	sqlite3_bind_text(s, 6, message, -1, SQLITE_TRANSIENT);
-	return st_done(in, s, "cannot insert error");
+	if (ex)
+		sqlite3_bind_text(s, 7, ex, -1, SQLITE_TRANSIENT);
+	r = st_done(in, s, "cannot insert error");
+	free(ex);
+	return r;
 }
 
 static int rec_error(struct hvt_ingest *in, json_t *rec)
@@ -1053,10 +1061,15 @@ static int rec_error(struct hvt_ingest *in, json_t *rec)
 	json_t *round = get(in, rec, "", "round", K_INT, 0, &err);
 	json_t *eno = get(in, rec, "", "errno", K_INT, 0, &err);
 	const char *message = get_str(in, rec, "message", 1, &err);
+	json_t *extra = json_object_get(rec, "extra");
 
+	if (extra && !json_is_object(extra)) {
+		bad(in, "field 'extra' must be an object");
+		err = -EINVAL;
+	}
 	if (err || in->dry)
 		return err;
-	return insert_error(in, bench, key, round, eno, message);
+	return insert_error(in, bench, key, round, eno, message, extra);
 }
 
 static int rec_end(struct hvt_ingest *in, json_t *rec)
@@ -1288,7 +1301,7 @@ static int replay(struct hvt_ingest *in)
 
 		entry[len - 1] = '\0';
 		if (entry[0] == 'E') {
-			ret = insert_error(in, NULL, NULL, NULL, NULL, entry + 2);
+			ret = insert_error(in, NULL, NULL, NULL, NULL, entry + 2, NULL);
 			continue;
 		}
 		ln = strtol(entry + 2, &p, 10);
@@ -1638,10 +1651,10 @@ json_t *hvt_store_run_skips(struct hvt_store *st, int64_t run_id)
 
 json_t *hvt_store_run_errors(struct hvt_store *st, int64_t run_id)
 {
-	static const char *const keys[] = {"case", "bench", "round", "errno", "message"};
+	static const char *const keys[] = {"case", "bench", "round", "errno", "message", "extra"};
 
 	return rows_json(st,
-			 "SELECT case_key, bench, round, errno, message FROM errors "
+			 "SELECT case_key, bench, round, errno, message, extra FROM errors "
 			 "WHERE run_id = ?1 ORDER BY id",
-			 run_id, keys, 5, NULL);
+			 run_id, keys, 6, "extra");
 }

@@ -62,7 +62,7 @@ static const char *const stream[] = {
     "{\"type\":\"skip\",\"schema\":1,\"bench\":\"gpu.copy\",\"case\":\"gpu.copy?dir=h2d\","
     "\"params\":{\"dir\":\"h2d\"},\"reason\":\"no gpu\"}",
     "{\"type\":\"error\",\"schema\":1,\"bench\":\"io.rand\",\"case\":\"io.rand?qd=1\",\"round\":1,"
-    "\"message\":\"cannot open file\",\"errno\":13}",
+    "\"message\":\"cannot open file\",\"errno\":13,\"extra\":{\"wrong_elements\":3}}",
     "{\"type\":\"end\",\"schema\":1,\"status\":\"ok\",\"time\":\"2026-01-01T00:01:00Z\",\"wall_s\":"
     "60.0}",
 };
@@ -184,6 +184,20 @@ static void test_open_migrate_reopen(void **state)
 	assert_int_equal(hvt_store_open(&f->st, f->db), 0);
 	assert_int_equal(count(&f->st, "SELECT COUNT(*) FROM schema_version"), 1);
 	assert_int_equal(count(&f->st, "SELECT COUNT(*) FROM runs"), 0);
+
+	/* a version-1 database (errors without extra) is brought up to date on open */
+	assert_int_equal(sqlite3_exec(f->st.db,
+				      "ALTER TABLE errors DROP COLUMN extra;"
+				      "UPDATE schema_version SET version = 1",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	hvt_store_close(&f->st);
+	assert_int_equal(hvt_store_open(&f->st, f->db), 0);
+	assert_int_equal(count(&f->st, "SELECT MAX(version) FROM schema_version"),
+			 hvt_store_schema_version());
+	assert_int_equal(count(&f->st, "SELECT COUNT(*) FROM pragma_table_info('errors') "
+				       "WHERE name = 'extra'"),
+			 1);
 }
 
 static void test_newer_schema_refused(void **state)
@@ -254,6 +268,10 @@ static void test_ingest_and_series(void **state)
 			    "no gpu");
 	assert_int_equal(json_array_size(errs), 1);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(errs, 0), "round")), 1);
+	/* what the failed case recorded comes back as JSON */
+	assert_int_equal(json_integer_value(json_object_get(
+			     json_object_get(json_array_get(errs, 0), "extra"), "wrong_elements")),
+			 3);
 	json_decref(skips);
 	json_decref(errs);
 	assert_int_equal(count(&f->st, "SELECT COUNT(*) FROM side"), 2);

@@ -592,7 +592,6 @@ int hvt_cmd_matrix(int argc, char **argv)
 	int64_t ids[16];
 	size_t nconf = 0;
 	int c, rc;
-	int64_t v;
 
 	memset(&o, 0, sizeof(o));
 	o.db = hvt_default_db();
@@ -624,11 +623,8 @@ int hvt_cmd_matrix(int argc, char **argv)
 			o.payload = optarg;
 			break;
 		case OPT_ROUNDS:
-			if (hvt_parse_int(optarg, &v) || v < 1 || v > 100000) {
-				hvt_err("--rounds: '%s' is not a count between 1 and 100000", optarg);
+			if (hvt_opt_rounds(optarg, &o.rounds))
 				return HVT_EXIT_USAGE;
-			}
-			o.rounds = (unsigned)v;
 			break;
 		case OPT_ROUND_TIMEOUT:
 			if (hvt_parse_duration(optarg, &o.round_timeout_ns) || !o.round_timeout_ns) {

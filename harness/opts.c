@@ -110,6 +110,18 @@ int hvt_opt_level(const char *arg, double *out)
 	return 0;
 }
 
+int hvt_opt_rounds(const char *arg, unsigned *out)
+{
+	int64_t v;
+
+	if (hvt_parse_int(arg, &v) || v < 1 || v > 100000) {
+		hvt_err("--rounds: '%s' is not a count between 1 and 100000", arg);
+		return -EINVAL;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
 int hvt_opt_resamples(const char *arg, unsigned *out)
 {
 	int64_t v;

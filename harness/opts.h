@@ -94,6 +94,8 @@ void hvt_opts_bad(const char *cmd, char *const *argv);
 int hvt_opt_seed(const char *arg, uint64_t *out) __attribute__((warn_unused_result));
 int hvt_opt_level(const char *arg, double *out) __attribute__((warn_unused_result));
 int hvt_opt_resamples(const char *arg, unsigned *out) __attribute__((warn_unused_result));
+/* --rounds N of run and matrix: 1..100000. 0, or -EINVAL after saying why. */
+int hvt_opt_rounds(const char *arg, unsigned *out) __attribute__((warn_unused_result));
 
 /*
  * Index of arg among the n choices, or -EINVAL after reporting

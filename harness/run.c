@@ -173,16 +173,10 @@ int hvt_cmd_run(int argc, char **argv)
 				return HVT_EXIT_USAGE;
 			}
 			break;
-		case OPT_ROUNDS: {
-			int64_t v;
-
-			if (hvt_parse_int(optarg, &v) || v < 1 || v > 100000) {
-				hvt_err("--rounds: '%s' is not a count between 1 and 100000", optarg);
+		case OPT_ROUNDS:
+			if (hvt_opt_rounds(optarg, &rounds))
 				return HVT_EXIT_USAGE;
-			}
-			rounds = (unsigned)v;
 			break;
-		}
 		case OPT_QUIET:
 			hvt_quiet = 1;
 			break;

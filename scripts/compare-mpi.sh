@@ -9,16 +9,19 @@
 # MPI_Allreduce (float, sum, out of place) between two barriers; each rank's
 # mean time per call is combined over ranks as the max, as hvtax does by
 # default. hvtax-bench-mpi runs the same sizes with the same duration and
-# repetitions. Each round runs both, in an order that alternates, so drift
-# lands on both alike. Per size, the table shows each side's median time, and
-# the paired difference: the median over rounds of (hvtax's round median / the
-# bare loop's round median) with a bootstrap 95% interval -- pairing by round
-# cancels the slow drift of a shared machine (here: 11/17/35 us modes at
-# 32 KiB that last seconds). Goal: hvtax within 2% of the bare loop.
+# repetitions. Each round launches, per size, both sides back to back, one
+# size per launch (about half a second each), the first alternating, so
+# the two sample the same state of the host. Per size, the table shows each
+# side's median time, and the paired difference: the median over rounds of
+# (hvtax's round median / the bare loop's round median) with a bootstrap 95%
+# interval. Pairing by launch is what makes 2% visible here: the host's speed
+# has modes lasting seconds (11/17/35 us at 32 KiB), and with all sizes in
+# one launch per side (3 s apart) the intervals were +-5-20% wide; per size,
+# about +-2%. Goal: hvtax within 2% of the bare loop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BUILD=build NP=2 SIZES="8..1MiB*8" DUR=100ms REPS=3 ROUNDS=12
+BUILD=build NP=2 SIZES="8..1MiB*8" DUR=30ms REPS=3 ROUNDS=40
 MPIRUN_ARGS=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -134,18 +137,24 @@ int main(int argc, char **argv)
 C
 mpicc -O2 -o "$tmp/bare" "$tmp/bare.c"
 
-echo "compare-mpi: $NP ranks, sizes $SIZES, $DUR x $REPS reps, $ROUNDS rounds (interleaved)" >&2
+echo "compare-mpi: $NP ranks, sizes $SIZES, $DUR x $REPS reps, $ROUNDS rounds (interleaved per size)" >&2
+read -r -a blist <<<"$bytes"
 for ((k = 0; k < ROUNDS; k++)); do
-	for side in bare hvtax; do
-		# alternate which side goes first
-		if [ $((k % 2)) -eq 1 ]; then side=$([ $side = bare ] && echo hvtax || echo bare); fi
-		if [ "$side" = bare ]; then
-			# shellcheck disable=SC2086
-			mpirun "${MPIRUN_ARGS[@]}" -np "$NP" "$tmp/bare" "$dur_s" "$REPS" $bytes | sed "s/^/$k /" >>"$tmp/bare.txt"
-		else
-			mpirun "${MPIRUN_ARGS[@]}" -np "$NP" "$MPI_BENCH" run -q -b coll.allreduce -p backend=mpi \
-				-p size="$SIZES" --duration "$DUR" --reps "$REPS" --rounds 1 | sed "s/^/$k /" >>"$tmp/hvtax.jsonl"
-		fi
+	for ((i = 0; i < ${#blist[@]}; i++)); do
+		b=${blist[i]}
+		# one size per launch, the two sides back to back (under a second apart), the first one
+		# alternating by round and size: both sample the same state of a host whose speed
+		# changes for seconds at a time
+		for side in bare hvtax; do
+			if [ $(((k + i) % 2)) -eq 1 ]; then side=$([ $side = bare ] && echo hvtax || echo bare); fi
+			if [ "$side" = bare ]; then
+				mpirun "${MPIRUN_ARGS[@]}" -np "$NP" "$tmp/bare" "$dur_s" "$REPS" "$b" | sed "s/^/$k /" \
+					>>"$tmp/bare.txt"
+			else
+				mpirun "${MPIRUN_ARGS[@]}" -np "$NP" "$MPI_BENCH" run -q -b coll.allreduce -p backend=mpi \
+					-p size="$b" --duration "$DUR" --reps "$REPS" --rounds 1 | sed "s/^/$k /" >>"$tmp/hvtax.jsonl"
+			fi
+		done
 	done
 	echo "compare-mpi: round $((k + 1))/$ROUNDS done" >&2
 done

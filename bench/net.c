@@ -299,6 +299,21 @@ int hvt_net_split_hostport(const char *spec, char *host, size_t hostlen, char *p
 
 /* ---- socket helpers ---- */
 
+/* set by SIGINT/SIGTERM while a --listen server runs */
+static volatile sig_atomic_t serve_stop;
+
+/*
+ * A call failed with EINTR: give up only when a stop was asked for. Other
+ * interruptions are retried: on Linux a socket with SO_RCVTIMEO/SO_SNDTIMEO
+ * (ours all have one) fails recv/send with EINTR after the process was
+ * stopped and continued, with no handler at all (signal(7)); a make run
+ * lost a host round of net.tcp_lat to it.
+ */
+int hvt_net_interrupted(void)
+{
+	return serve_stop != 0;
+}
+
 int hvt_net_send_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
@@ -307,6 +322,8 @@ int hvt_net_send_all(int fd, const void *buf, size_t len)
 		ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
 
 		if (w < 0) {
+			if (errno == EINTR && !serve_stop)
+				continue;
 			if (errno == EINTR)
 				return -EINTR;
 			return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
@@ -327,6 +344,8 @@ int hvt_net_recv_all(int fd, void *buf, size_t len)
 		if (r == 0)
 			return -ECONNRESET;
 		if (r < 0) {
+			if (errno == EINTR && !serve_stop)
+				continue;
 			if (errno == EINTR)
 				return -EINTR;
 			return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
@@ -339,14 +358,20 @@ int hvt_net_recv_all(int fd, void *buf, size_t len)
 
 static int wait_fd(int fd, short ev, uint64_t timeout_ns)
 {
-	struct pollfd pf = { .fd = fd, .events = ev };
-	int r = poll(&pf, 1, (int)(timeout_ns / 1000000 + 1));
+	const uint64_t deadline = hvt_now_ns() + timeout_ns;
 
-	if (r < 0)
-		return -errno;
-	if (r == 0)
-		return -ETIMEDOUT;
-	return 0;
+	for (;;) {
+		struct pollfd pf = { .fd = fd, .events = ev };
+		uint64_t now = hvt_now_ns(), left = deadline > now ? deadline - now : 0;
+		int r = poll(&pf, 1, (int)(left / 1000000 + 1));
+
+		if (r > 0)
+			return 0;
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR || serve_stop)
+			return -errno;
+	}
 }
 
 int hvt_net_read_line(int fd, char *buf, size_t len, uint64_t timeout_ns)
@@ -663,8 +688,6 @@ out:
 	hvt_net_params_free(b, params);
 	return r;
 }
-
-static volatile sig_atomic_t serve_stop;
 
 static void on_stop(int sig)
 {

@@ -227,9 +227,13 @@ static int bw_serve(struct hvt_net_sess *s)
 		}
 		if (n == 0)
 			return -ECONNRESET;
+		if (errno == EINTR && !hvt_net_interrupted())
+			continue; /* see hvt_net_interrupted() */
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return errno == EINTR ? -EINTR : -errno;
+			return -errno;
 		pr = poll(pf, 2, (int)(s->p->timeout_ns / 1000000 + 1));
+		if (pr < 0 && errno == EINTR && !hvt_net_interrupted())
+			continue;
 		if (pr < 0)
 			return -errno;
 		if (pr == 0)
@@ -249,6 +253,8 @@ static int bw_serve(struct hvt_net_sess *s)
 			n = recv(s->data, s->buf, SINK_CHUNK, 0);
 			if (n > 0)
 				total += (uint64_t)n;
+			else if (n < 0 && errno == EINTR && !hvt_net_interrupted())
+				continue;
 			else
 				r = n == 0 ? -ECONNRESET : (errno == EAGAIN ? -ETIMEDOUT : -errno);
 		}

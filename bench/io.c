@@ -1053,8 +1053,18 @@ static int ensure_file(struct io_state *s)
 
 static void job_release(struct io_job *j)
 {
-	if (j->ring_ok)
+	if (j->ring_ok) {
+		/*
+		 * Drop the registered file and buffers now: the ring's own teardown
+		 * after close runs later on a kernel workqueue, and until it does the
+		 * unlinked file keeps its blocks. In a TCG guest that was seconds, and
+		 * the next case's 1 GiB file found its 2 GiB scratch disk full (ENOSPC).
+		 * Both calls fail harmlessly when nothing was registered.
+		 */
+		(void)io_uring_unregister_files(&j->ring);
+		(void)io_uring_unregister_buffers(&j->ring);
 		io_uring_queue_exit(&j->ring);
+	}
 	free(j->bufs);
 	free(j->t_sub);
 	free(j->freeslots);

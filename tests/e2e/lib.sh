@@ -23,3 +23,13 @@ expect_rc() {
 	[ "$rc" -eq "$want" ] || { cat "$T/out" "$T/err" >&2; fail "'$*' exited $rc, wanted $want"; }
 }
 sql() { sqlite3 "$HVTAX_DB" "$1"; }
+# start_listen ADDR:PORT [CMD...]: hvtax-bench run --listen in the background (under CMD if
+# given, e.g. ip netns exec NS), killed at exit; returns once it says it listens, or after 5 s.
+# Sets srv to its pid; its records go to $T/srv.jsonl, its messages to $T/srv.err.
+start_listen() {
+	local at=$1; shift
+	"$@" "$BENCH" run --listen "$at" -o "$T/srv.jsonl" 2>"$T/srv.err" &
+	srv=$!
+	at_exit "kill -9 $srv 2>/dev/null; wait $srv 2>/dev/null"
+	for _ in $(seq 50); do grep -qs listening "$T/srv.err" && break; sleep 0.1; done
+}

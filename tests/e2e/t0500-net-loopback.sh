@@ -43,10 +43,7 @@ fi
 
 # two processes over loopback: --listen serves, --peer measures
 port=$((20000 + RANDOM % 20000))
-"$BENCH" run --listen "127.0.0.1:$port" -o "$T/srv.jsonl" 2>"$T/srv.err" &
-srv=$!
-at_exit "kill $srv 2>/dev/null; wait $srv 2>/dev/null"
-for _ in $(seq 50); do grep -qs listening "$T/srv.err" && break; sleep 0.1; done
+start_listen "127.0.0.1:$port"
 expect_rc 0 "$BENCH" run -q -b net.tcp_lat,net.tcp_bw --peer "127.0.0.1:$port" -p size=1KiB -r 2 -n 1 -d 100ms -w 0 -o "$T/peer.jsonl"
 [ "$(grep -c '"type":"result"' "$T/peer.jsonl")" -eq 4 ] || fail "peer mode: wanted 4 results"
 grep -q '"mode":"peer"' "$T/peer.jsonl" || fail "peer mode not recorded"

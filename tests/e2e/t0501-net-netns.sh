@@ -17,10 +17,7 @@ ip -n "$na" addr add "$net.1/24" dev "$va" && ip -n "$nb" addr add "$net.2/24" d
 for ns in "$na" "$nb"; do ip -n "$ns" link set lo up; done
 ip -n "$na" link set "$va" up && ip -n "$nb" link set "$vb" up || fail "links up"
 
-ip netns exec "$na" "$BENCH" run --listen "$net.1:7000" -o "$T/srv.jsonl" 2>"$T/srv.err" &
-srv=$!
-at_exit "kill $srv 2>/dev/null; wait $srv 2>/dev/null"
-for _ in $(seq 50); do grep -qs listening "$T/srv.err" && break; sleep 0.1; done
+start_listen "$net.1:7000" ip netns exec "$na"
 grep -q listening "$T/srv.err" || { cat "$T/srv.err" >&2; fail "server did not start"; }
 
 expect_rc 0 ip netns exec "$nb" "$BENCH" run -q -b net.tcp_lat,net.tcp_bw --peer "$net.1:7000" \

@@ -5,11 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || skip "python3 not found"
 port=$((20000 + RANDOM % 20000))
-"$BENCH" run --listen "127.0.0.1:$port" -o "$T/srv.jsonl" 2>"$T/srv.err" &
-srv=$!
-at_exit "kill -9 $srv 2>/dev/null; wait $srv 2>/dev/null"
-disown $srv 2>/dev/null || true
-for _ in $(seq 50); do grep -qs listening "$T/srv.err" && break; sleep 0.1; done
+start_listen "127.0.0.1:$port"
+disown $srv 2>/dev/null || true # it is killed on purpose: no job message
 
 # 30 repetitions of 100 ms; the server dies about a second in
 ( sleep 1.2; kill -9 $srv ) &

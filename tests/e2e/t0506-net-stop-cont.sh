@@ -37,11 +37,7 @@ for b in net.tcp_lat net.tcp_bw; do
 done
 
 port=$((20000 + RANDOM % 20000))
-"$BENCH" run --listen "127.0.0.1:$port" -o "$T/srv.jsonl" 2>"$T/srv.err" &
-srv=$!
-at_exit "kill -9 $srv 2>/dev/null; wait $srv 2>/dev/null"
-disown $srv 2>/dev/null || true
-for _ in $(seq 50); do grep -qs listening "$T/srv.err" && break; sleep 0.1; done
+start_listen "127.0.0.1:$port"
 for b in net.tcp_lat net.tcp_bw; do
 	stop_cont 0.8 &
 	sc=$!

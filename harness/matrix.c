@@ -28,6 +28,8 @@ struct slot {
 	json_t *peer_facts; /* --peer-target: where its net cases' server is */
 	char **extra;	    /* --peer ADDR:PORT and the matrix's extra arguments */
 	char peer[300];
+	unsigned ndone;	    /* cases reported (result, skip, error) in the current round */
+	char last_case[256]; /* the last of them, to say where a round that times out stood */
 };
 
 static int record_type(const char *line, const char *type)
@@ -45,6 +47,14 @@ static int feed(struct slot *s, const char *line)
 
 	if (record_type(line, "end"))
 		s->saw_end = 1;
+	if (record_type(line, "result") || record_type(line, "skip") || record_type(line, "error")) {
+		json_t *j = json_loads(line, 0, NULL);
+		const char *c = json_string_value(json_object_get(j, "case"));
+
+		s->ndone++;
+		snprintf(s->last_case, sizeof(s->last_case), "%s", c ? c : "?");
+		json_decref(j);
+	}
 	if (r == -EINVAL) {
 		s->bad++;
 		return 0;
@@ -383,7 +393,7 @@ int hvt_matrix_run(const struct hvt_matrix_opts *o, int64_t *run_ids)
 		progress[0] = '\0';
 		for (size_t i = 0; i < o->ntargets && !interrupted; i++) {
 			struct slot *s = &slots[i];
-			char cmd[32], msg[256];
+			char cmd[32], msg[512];
 			uint64_t t0 = hvt_now_ns();
 			int r;
 
@@ -391,14 +401,20 @@ int hvt_matrix_run(const struct hvt_matrix_opts *o, int64_t *run_ids)
 				continue;
 			any = 1;
 			snprintf(cmd, sizeof(cmd), "round %u", k);
+			s->ndone = 0;
+			s->last_case[0] = '\0';
 			r = hvt_target_send(&s->t, cmd);
 			if (!r)
 				r = pump(s, t0 + rto, is_round, (long)k);
 			if (r == 1 && s->saw_end) {
 				fail_slot(s, "the agent ended in the middle of the matrix");
 			} else if (r == 0) {
-				snprintf(msg, sizeof(msg), "round %u timed out after %.0fs; records before it are kept",
-					 k, (double)rto * 1e-9);
+				/* the case order is random per round: the stuck one is among those not reported */
+				snprintf(msg, sizeof(msg),
+					 "round %u/%u timed out after %.0fs with %u case%s of it reported%s%s; "
+					 "records before it are kept",
+					 k + 1, rounds, (double)rto * 1e-9, s->ndone, s->ndone == 1 ? "" : "s",
+					 s->last_case[0] ? ", the last " : "", s->last_case);
 				fail_slot(s, msg);
 			} else if (r == -EINTR) {
 				interrupted = 1;
@@ -406,8 +422,8 @@ int hvt_matrix_run(const struct hvt_matrix_opts *o, int64_t *run_ids)
 				char how[128];
 
 				describe_exit(s, how, sizeof(how));
-				snprintf(msg, sizeof(msg), "the agent %s during round %u; records before it are kept",
-					 how, k);
+				snprintf(msg, sizeof(msg), "the agent %s during round %u/%u; records before it are kept",
+					 how, k + 1, rounds);
 				fail_slot(s, msg);
 			}
 			if (pl < sizeof(progress))

@@ -303,15 +303,15 @@ int hvt_net_split_hostport(const char *spec, char *host, size_t hostlen, char *p
 static volatile sig_atomic_t serve_stop;
 
 /*
- * A call failed with EINTR: give up only when a stop was asked for. Other
- * interruptions are retried: on Linux a socket with SO_RCVTIMEO/SO_SNDTIMEO
- * (ours all have one) fails recv/send with EINTR after the process was
- * stopped and continued, with no handler at all (signal(7)); a make run
- * lost a host round of net.tcp_lat to it.
+ * A call failed with `err`: retry it when that is EINTR and no stop was asked
+ * for. On Linux a socket with SO_RCVTIMEO/SO_SNDTIMEO (ours all have one)
+ * fails recv/send with EINTR after the process was stopped and continued,
+ * with no handler at all (signal(7)); a make run lost a host round of
+ * net.tcp_lat to it. A --listen server's SIGINT/SIGTERM still ends the wait.
  */
-int hvt_net_interrupted(void)
+int hvt_net_retry(int err)
 {
-	return serve_stop != 0;
+	return err == EINTR && !serve_stop;
 }
 
 int hvt_net_send_all(int fd, const void *buf, size_t len)
@@ -322,7 +322,7 @@ int hvt_net_send_all(int fd, const void *buf, size_t len)
 		ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
 
 		if (w < 0) {
-			if (errno == EINTR && !serve_stop)
+			if (hvt_net_retry(errno))
 				continue;
 			if (errno == EINTR)
 				return -EINTR;
@@ -344,7 +344,7 @@ int hvt_net_recv_all(int fd, void *buf, size_t len)
 		if (r == 0)
 			return -ECONNRESET;
 		if (r < 0) {
-			if (errno == EINTR && !serve_stop)
+			if (hvt_net_retry(errno))
 				continue;
 			if (errno == EINTR)
 				return -EINTR;
@@ -369,7 +369,7 @@ static int wait_fd(int fd, short ev, uint64_t timeout_ns)
 			return 0;
 		if (r == 0)
 			return -ETIMEDOUT;
-		if (errno != EINTR || serve_stop)
+		if (!hvt_net_retry(errno))
 			return -errno;
 	}
 }

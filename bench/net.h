@@ -107,9 +107,9 @@ int hvt_net_split_hostport(const char *spec, char *host, size_t hostlen, char *p
 
 /* ---- socket helpers shared by the transports ---- */
 
+/* 1 when a call that failed with err should be retried: EINTR, and no --listen stop asked for. */
+int hvt_net_retry(int err);
 /* Send/receive exactly len bytes (MSG_NOSIGNAL). 0, -ECONNRESET on EOF, -ETIMEDOUT, or -errno. */
-/* 1 when a --listen server was asked to stop: only then does EINTR end a wait. */
-int hvt_net_interrupted(void);
 int hvt_net_send_all(int fd, const void *buf, size_t len);
 int hvt_net_recv_all(int fd, void *buf, size_t len);
 /* Read one line (without '\n', NUL-terminated) waiting at most timeout_ns. 0, -ETIMEDOUT, -ECONNRESET, -EPROTO (too long). */

@@ -227,12 +227,12 @@ static int bw_serve(struct hvt_net_sess *s)
 		}
 		if (n == 0)
 			return -ECONNRESET;
-		if (errno == EINTR && !hvt_net_interrupted())
-			continue; /* see hvt_net_interrupted() */
+		if (hvt_net_retry(errno))
+			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -errno;
 		pr = poll(pf, 2, (int)(s->p->timeout_ns / 1000000 + 1));
-		if (pr < 0 && errno == EINTR && !hvt_net_interrupted())
+		if (pr < 0 && hvt_net_retry(errno))
 			continue;
 		if (pr < 0)
 			return -errno;
@@ -253,7 +253,7 @@ static int bw_serve(struct hvt_net_sess *s)
 			n = recv(s->data, s->buf, SINK_CHUNK, 0);
 			if (n > 0)
 				total += (uint64_t)n;
-			else if (n < 0 && errno == EINTR && !hvt_net_interrupted())
+			else if (n < 0 && hvt_net_retry(errno))
 				continue;
 			else
 				r = n == 0 ? -ECONNRESET : (errno == EAGAIN ? -ETIMEDOUT : -errno);

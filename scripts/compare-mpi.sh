@@ -2,27 +2,40 @@
 # SPDX-License-Identifier: MIT
 # coll.allreduce (mpi backend) beside a bare MPI_Allreduce loop of the same sizes, interleaved round by round.
 #
-#   scripts/compare-mpi.sh [-B BUILD] [-np N] [-s SIZES] [-d DURATION] [-n REPS] [-r ROUNDS] [-- MPIRUN_ARGS...]
+#   scripts/compare-mpi.sh [-B BUILD] [-np N] [-s SIZES] [-d DURATION] [-n REPS] [-r ROUNDS]
+#                          [-A 0|1] [-L 0|1] [-o DIR] [-- MPIRUN_ARGS...]
+#
+# MPIRUN_ARGS (for both sides) default to "--mca pml ob1"; any given replace them.
+# -o DIR keeps the raw results there (bare.txt: round side bytes seconds; hvtax.jsonl).
 #
 # The bare loop is a small C program compiled here with mpicc: per size it
 # calibrates an iteration count that fills DURATION, then times REPS loops of
 # MPI_Allreduce (float, sum, out of place) between two barriers; each rank's
 # mean time per call is combined over ranks as the max, as hvtax does by
 # default. hvtax-bench-mpi runs the same sizes with the same duration and
-# repetitions. Each round launches, per size, both sides back to back, one
-# size per launch (about half a second each), the first alternating, so
-# the two sample the same state of the host. Per size, the table shows each
-# side's median time, and the paired difference: the median over rounds of
-# (hvtax's round median / the bare loop's round median) with a bootstrap 95%
-# interval. Pairing by launch is what makes 2% visible here: the host's speed
-# has modes lasting seconds (11/17/35 us at 32 KiB), and with all sizes in
-# one launch per side (3 s apart) the intervals were +-5-20% wide; per size,
-# about +-2%. Goal: hvtax within 2% of the bare loop.
+# repetitions. Each round launches, per size, each side once, one size per
+# launch (about half a second each), back to back in an order that rotates
+# by round and size. -A 1 (default) adds a second launch of the bare loop
+# per round and size: the bare loop against itself is this run's noise
+# floor, printed beside hvtax's difference. -L 1 (default) randomises the
+# heap layout of every process of both sides: a preloaded library
+# allocates 0-4080 bytes (16-byte steps, a draw per process) before main,
+# so what MPI_Init allocates lands at a different offset in its pages.
+# Without it each binary has one fixed layout, and the layout alone moved
+# the bare loop by 7% at 8 bytes (3000 bytes allocated before MPI_Init:
+# +7.4%, 95% interval [+2.5, +12.6], 40 rounds): a difference between two
+# binaries there says where malloc put MPI's structures, not what the
+# harness costs. Per size, the table shows each side's median time and the
+# paired differences: the median over rounds of (round median / the bare
+# loop's round median) - 1, with a bootstrap 95% interval. Goal: hvtax
+# within 2% of the bare loop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BUILD=build NP=2 SIZES="8..1MiB*8" DUR=30ms REPS=3 ROUNDS=40
-MPIRUN_ARGS=()
+BUILD=build NP=2 SIZES="8..1MiB*8" DUR=30ms REPS=3 ROUNDS=40 AA=1 LAYOUT=1 KEEP=
+# the pml OpenMPI picks here anyway (ob1), named so that MPI_Init does not first spend 0.2 s
+# probing UCX: a launch of 0.1 s instead of 0.3 s puts the sides' measurements closer together
+MPIRUN_ARGS=(--mca pml ob1)
 while [ $# -gt 0 ]; do
 	case $1 in
 	-B) BUILD=$2; shift ;;
@@ -31,12 +44,17 @@ while [ $# -gt 0 ]; do
 	-d) DUR=$2; shift ;;
 	-n) REPS=$2; shift ;;
 	-r) ROUNDS=$2; shift ;;
+	-A) AA=$2; shift ;;
+	-L) LAYOUT=$2; shift ;;
+	-o) KEEP=$2; shift ;;
 	--) shift; MPIRUN_ARGS=("$@"); break ;;
-	-h|--help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "compare-mpi: unknown option '$1'" >&2; exit 2 ;;
 	esac
 	shift
 done
+case $ROUNDS in '' | *[!0-9]* | 0) echo "compare-mpi: -r wants a whole number of rounds > 0, not '$ROUNDS'" >&2; exit 2 ;; esac
+case $AA$LAYOUT in [01][01]) ;; *) echo "compare-mpi: -A and -L take 0 or 1" >&2; exit 2 ;; esac
 MPI_BENCH=$BUILD/hvtax-bench-mpi
 [ -x "$MPI_BENCH" ] || { echo "compare-mpi: '$MPI_BENCH' not built (make WITH_MPI=1)" >&2; exit 77; }
 for t in mpicc mpirun python3; do
@@ -45,6 +63,10 @@ done
 [ "$(id -u)" -eq 0 ] && MPIRUN_ARGS=(--allow-run-as-root "${MPIRUN_ARGS[@]}")
 [ "$NP" -gt "$(nproc)" ] && MPIRUN_ARGS+=(--oversubscribe)
 
+if [ -n "$KEEP" ]; then
+	mkdir -p "$KEEP" || exit 2
+	[ -w "$KEEP" ] || { echo "compare-mpi: cannot write to '$KEEP'" >&2; exit 2; }
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -137,36 +159,68 @@ int main(int argc, char **argv)
 C
 mpicc -O2 -o "$tmp/bare" "$tmp/bare.c"
 
-echo "compare-mpi: $NP ranks, sizes $SIZES, $DUR x $REPS reps, $ROUNDS rounds (interleaved per size)" >&2
+RANK_ENV=()
+if [ "$LAYOUT" = 1 ]; then
+	# a fresh heap offset for every process of either side (see the head of this file)
+	cat >"$tmp/pad.c" <<'C'
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+__attribute__((constructor)) static void pad_heap(void)
+{
+	struct timespec ts;
+	size_t n;
+	char *p;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	srand((unsigned)getpid() ^ (unsigned)ts.tv_nsec);
+	n = (size_t)(rand() % 256) * 16;
+	if (n && (p = malloc(n)))
+		memset(p, 0, n); /* kept: what is allocated after it starts n bytes on */
+}
+C
+	${CC:-cc} -O2 -shared -fPIC -o "$tmp/pad.so" "$tmp/pad.c"
+	RANK_ENV=(-x LD_PRELOAD="$tmp/pad.so")
+fi
+sides="bare hvtax"
+[ "$AA" = 1 ] && sides="bare hvtax bare2"
+read -r -a slist <<<"$sides"
+
+echo "compare-mpi: $NP ranks, sizes $SIZES, $DUR x $REPS reps, $ROUNDS rounds (interleaved per size;" \
+	"A/A control $([ "$AA" = 1 ] && echo on || echo off), layout randomised $([ "$LAYOUT" = 1 ] && echo on || echo off))" >&2
 read -r -a blist <<<"$bytes"
 for ((k = 0; k < ROUNDS; k++)); do
 	for ((i = 0; i < ${#blist[@]}; i++)); do
 		b=${blist[i]}
-		# one size per launch, the two sides back to back (under a second apart), the first one
-		# alternating by round and size: both sample the same state of a host whose speed
+		# one size per launch, the sides back to back (under a second apart), the first one
+		# rotating by round and size: all sample the same state of a host whose speed
 		# changes for seconds at a time
-		for side in bare hvtax; do
-			if [ $(((k + i) % 2)) -eq 1 ]; then side=$([ $side = bare ] && echo hvtax || echo bare); fi
-			if [ "$side" = bare ]; then
-				mpirun "${MPIRUN_ARGS[@]}" -np "$NP" "$tmp/bare" "$dur_s" "$REPS" "$b" | sed "s/^/$k /" \
-					>>"$tmp/bare.txt"
+		for ((j = 0; j < ${#slist[@]}; j++)); do
+			side=${slist[(j + k + i) % ${#slist[@]}]}
+			if [ "$side" = hvtax ]; then
+				mpirun "${MPIRUN_ARGS[@]}" "${RANK_ENV[@]}" -np "$NP" "$MPI_BENCH" run -q -b coll.allreduce \
+					-p backend=mpi -p size="$b" --duration "$DUR" --reps "$REPS" --rounds 1 |
+					sed "s/^/$k /" >>"$tmp/hvtax.jsonl"
 			else
-				mpirun "${MPIRUN_ARGS[@]}" -np "$NP" "$MPI_BENCH" run -q -b coll.allreduce -p backend=mpi \
-					-p size="$b" --duration "$DUR" --reps "$REPS" --rounds 1 | sed "s/^/$k /" >>"$tmp/hvtax.jsonl"
+				mpirun "${MPIRUN_ARGS[@]}" "${RANK_ENV[@]}" -np "$NP" "$tmp/bare" "$dur_s" "$REPS" "$b" |
+					sed "s/^/$k $side /" >>"$tmp/bare.txt"
 			fi
 		done
 	done
 	echo "compare-mpi: round $((k + 1))/$ROUNDS done" >&2
 done
+[ -n "$KEEP" ] && cp "$tmp/bare.txt" "$tmp/hvtax.jsonl" "$KEEP/"
 
 python3 - "$tmp/bare.txt" "$tmp/hvtax.jsonl" "$NP" <<'PY'
 import json, random, statistics, sys
 
 # per size and round: the repetitions of each side
-bare, hv = {}, {}
+runs = {"bare": {}, "bare2": {}, "hvtax": {}}
 for l in open(sys.argv[1]):
-    k, b, t = l.split()
-    bare.setdefault(int(b), {}).setdefault(int(k), []).append(float(t))
+    k, side, b, t = l.split()
+    runs[side].setdefault(int(b), {}).setdefault(int(k), []).append(float(t))
 for l in open(sys.argv[2]):
     k, rec = l.split(" ", 1)
     r = json.loads(rec)
@@ -174,17 +228,22 @@ for l in open(sys.argv[2]):
         continue
     for s in r["samples"]:
         if not s["warmup"]:
-            hv.setdefault(s["extra"]["coll"]["bytes"], {}).setdefault(int(k), []).append(
+            runs["hvtax"].setdefault(s["extra"]["coll"]["bytes"], {}).setdefault(int(k), []).append(
                 s["values"]["time"])
+bare, hv, aa = runs["bare"], runs["hvtax"], runs["bare2"]
 n = int(sys.argv[3])
 f = 2.0 * (n - 1) / n
 rng = random.Random(1)
 
 
-def ci(ratios):
-    """95% bootstrap interval of the median of per-round ratios"""
+def paired(x, y):
+    """per-round ratios of round medians: their median - 1, its bootstrap 95% interval, the ratios"""
+    rounds = sorted(set(x) & set(y))
+    ratios = [statistics.median(x[k]) / statistics.median(y[k]) for k in rounds]
+    if not ratios:
+        return None
     meds = sorted(statistics.median(rng.choices(ratios, k=len(ratios))) for _ in range(2000))
-    return meds[50], meds[1949]
+    return statistics.median(ratios) - 1, meds[50] - 1, meds[1949] - 1, ratios
 
 
 def quantile(v, q):
@@ -192,31 +251,58 @@ def quantile(v, q):
     return v[min(len(v) - 1, int(q * len(v)))]
 
 
-print("%10s %11s %11s %8s %19s %11s %11s %8s %8s %11s %11s" % ("bytes", "bare_p50_us", "hvtax_p50_us",
-      "paired", "95% CI", "bare_min_us", "hvtax_min_us", "min", "p10", "bare_busbw", "hvtax_busbw"))
-worst = 0
+def pct(d):
+    return "%+5.1f%% [%+5.1f, %+5.1f]" % (d[0] * 100, d[1] * 100, d[2] * 100) if d else "-"
+
+
+print("%9s %8s %8s %23s %23s %8s %8s %7s %7s %7s %8s %8s" % (
+    "bytes", "bare_us", "hvtax_us", "hvtax/bare-1 [95% CI]", "bare2/bare-1 [95% CI]",
+    "bmin_us", "hmin_us", "min", "p10", "p10_aa", "bare_GBs", "hvtax_GBs"))
+worst = worst_aa = 0
 verdict = "met"
+all_hv, all_aa, nrounds = [], [], 0
 for b in sorted(bare):
     if b not in hv:
         continue
-    rounds = sorted(set(bare[b]) & set(hv[b]))
-    ratios = [statistics.median(hv[b][k]) / statistics.median(bare[b][k]) for k in rounds]
-    allb = [t for k in rounds for t in bare[b][k]]
-    allh = [t for k in rounds for t in hv[b][k]]
+    d, c = paired(hv[b], bare[b]), paired(aa.get(b, {}), bare[b])
+    all_hv += d[3]
+    nrounds = max(nrounds, len(d[3]))
+    if c:
+        all_aa += c[3]
+        worst_aa = max(worst_aa, abs(c[0]))
+    allb = [t for k in bare[b] for t in bare[b][k]]
+    allh = [t for k in hv[b] for t in hv[b][k]]
     tb, th = statistics.median(allb), statistics.median(allh)
-    d = statistics.median(ratios) - 1
-    lo, hi = ci(ratios)
-    worst = max(worst, abs(d))
-    # met: the paired median within 2%; an interval wider than the goal says the machine decides
-    if abs(d) > 0.02:
+    worst = max(worst, abs(d[0]))
+    if abs(d[0]) > 0.02:
         verdict = "not met"
     mb, mh = min(allb), min(allh)
     q10 = quantile(allh, 0.1) / quantile(allb, 0.1) - 1
-    print("%10d %11.3f %11.3f %+7.1f%% [%+6.1f%%, %+6.1f%%] %11.3f %11.3f %+7.1f%% %+7.1f%% %6.3f GB/s %6.3f GB/s" % (
-        b, tb * 1e6, th * 1e6, d * 100, (lo - 1) * 100, (hi - 1) * 100, mb * 1e6, mh * 1e6,
-        (mh / mb - 1) * 100, q10 * 100, b / tb * f / 1e9, b / th * f / 1e9))
-print("paired: median over %d rounds of (hvtax round median / bare round median) - 1; "
-      "min: fastest repetition of each side over all rounds; p10: 10th percentile of each side's "
-      "repetitions over all rounds (the lower envelope, less fragile than the minimum)" % len(rounds))
-print("largest |paired difference| %.1f%% (goal: within 2%%): %s" % (worst * 100, verdict))
+    alla = [t for k in aa.get(b, {}) for t in aa[b][k]]
+    q10a = "%+6.1f%%" % ((quantile(alla, 0.1) / quantile(allb, 0.1) - 1) * 100) if alla else "-"
+    print("%9d %8.3f %8.3f %23s %23s %8.3f %8.3f %+6.1f%% %+6.1f%% %7s %8.3f %8.3f" % (
+        b, tb * 1e6, th * 1e6, pct(d), pct(c), mb * 1e6, mh * 1e6, (mh / mb - 1) * 100, q10 * 100,
+        q10a, b / tb * f / 1e9, b / th * f / 1e9))
+
+
+def pooled(ratios):
+    """median of all per-round, per-size ratios - 1, with a bootstrap 95% interval"""
+    bs = sorted(statistics.median(rng.choices(ratios, k=len(ratios))) for _ in range(2000))
+    return statistics.median(ratios) - 1, bs[50] - 1, bs[1949] - 1
+
+
+print("paired: median over %d rounds of (round median / the bare loop's round median) - 1; "
+      "min: fastest repetition of each side; p10: 10th percentile of each side's repetitions "
+      "(hvtax / bare - 1; p10_aa: bare2 / bare - 1); GBs: busbw of the medians" % nrounds)
+p = pooled(all_hv)
+line = "all sizes, median of the %d per-round ratios: hvtax/bare %+.1f%% [%+.1f, %+.1f]" % (
+    len(all_hv), p[0] * 100, p[1] * 100, p[2] * 100)
+if all_aa:
+    q = pooled(all_aa)
+    line += "; bare2/bare %+.1f%% [%+.1f, %+.1f]" % (q[0] * 100, q[1] * 100, q[2] * 100)
+print(line)
+if all_aa:
+    print("noise floor of this run: the bare loop against itself differs by up to %.1f%% per size"
+          % (worst_aa * 100))
+print("largest |hvtax/bare - 1| %.1f%% (goal: within 2%%): %s" % (worst * 100, verdict))
 PY

@@ -506,6 +506,9 @@ static int ar_run(const void *params, void *state, struct hvt_rep *rep)
 				"iters", (json_int_t)done, "time_combine", p->combine,
 				"busbw_factor", hvt_coll_busbw_factor(s->n), "timer",
 				s->backend == AR_NCCL ? "cuda_events" : "clock_monotonic_raw"));
+	if (!strcmp(p->backend, "auto"))
+		hvt_rep_extra(rep, "resolved", json_pack("{s:s}", "backend",
+							 s->backend == AR_NCCL ? "nccl" : "mpi"));
 	if (s->backend == AR_NCCL)
 		hvt_rep_extra(rep, "nccl", hvt_nccl_ar_describe(s->nccl));
 	else if (hvt_ranks_library())

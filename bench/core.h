@@ -127,7 +127,12 @@ static inline int hvt_rep_done(struct hvt_rep *rep)
 /* Set a metric's value for this repetition. Returns -ENOENT for an unknown name. */
 int hvt_rep_set(struct hvt_rep *rep, const char *metric, double value);
 
-/* Attach benchmark-specific detail to this repetition (e.g. a histogram). Steals `v`. */
+/*
+ * Attach benchmark-specific detail to this repetition (e.g. a histogram). Steals `v`.
+ * Key "resolved" is read by compare: an object of what the case's automatic parameters
+ * became on this machine (mem.stream's array size and ISA, coll's backend); a case whose
+ * two runs resolved them differently measured different work and is flagged.
+ */
 void hvt_rep_extra(struct hvt_rep *rep, const char *key, json_t *v);
 
 /*

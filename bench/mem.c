@@ -795,6 +795,17 @@ static int stream_run(const void *params, void *state, struct hvt_rep *rep)
 	}
 	if (info)
 		hvt_rep_extra(rep, "stream", info);
+	/* what "auto" became here: compare flags a case whose runs resolved it differently */
+	if (!p->size || !strcmp(p->isa, "auto")) {
+		json_t *res = json_object();
+
+		if (res && !p->size)
+			json_object_set_new(res, "array_bytes",
+					    json_integer((json_int_t)(st->n * sizeof(double))));
+		if (res && !strcmp(p->isa, "auto"))
+			json_object_set_new(res, "isa", json_string(st->ks->isa));
+		hvt_rep_extra(rep, "resolved", res);
+	}
 	return 0;
 }
 

@@ -272,6 +272,101 @@ out:
 	return ret;
 }
 
+/* The values of one resolved name: "v" for one, "[v,w]" for several (a case that changed). */
+static char *resolved_str(json_t *vals)
+{
+	return json_dumps(json_array_size(vals) == 1 ? json_array_get(vals, 0) : vals,
+			  JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+/* Same value sets for one name? */
+static int same_set(json_t *va, json_t *vb)
+{
+	json_t *x, *y;
+	size_t i, j;
+
+	if (json_array_size(va) != json_array_size(vb))
+		return 0;
+	json_array_foreach (va, i, x) {
+		int found = 0;
+
+		json_array_foreach (vb, j, y)
+			found |= json_equal(x, y);
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Names both runs resolved to different values, as "name base -> candidate; ...", in buf;
+ * 0 when none (a name one run does not give, e.g. from an older version, is not judged).
+ */
+static int resolved_diff(json_t *a, json_t *b, char *buf, size_t len)
+{
+	const char *name;
+	json_t *va;
+	size_t off = 0;
+	int n = 0;
+
+	buf[0] = '\0';
+	json_object_foreach (a, name, va) {
+		json_t *vb = json_object_get(b, name);
+		char *sa, *sb;
+		int w;
+
+		if (!vb || same_set(va, vb))
+			continue;
+		sa = resolved_str(va);
+		sb = resolved_str(vb);
+		w = snprintf(buf + off, len - off, "%s%s %s in the base, %s in the candidate",
+			     n++ ? "; " : "", name, sa ? sa : "?", sb ? sb : "?");
+		free(sa);
+		free(sb);
+		if (w > 0 && (size_t)w < len - off)
+			off += (size_t)w;
+	}
+	return n;
+}
+
+/*
+ * A case whose automatic parameters (mem.stream's size=0, isa=auto; coll's backend=auto)
+ * resolved differently in the two runs measured different work under one key: its rows
+ * are flagged and it is named once. A CPU model that hides AVX-512 in a guest is part of
+ * the tax; arrays sized from a guest's smaller caches are not, and the reader must know.
+ */
+static int flag_resolved(struct hvt_store *st, struct hvt_compare *c)
+{
+	json_t *rb = hvt_store_run_resolved(st, c->base_id);
+	json_t *rc = hvt_store_run_resolved(st, c->cand_id);
+	const char *named = NULL;
+	char diff[512];
+	int ret = 0;
+
+	if (!rb || !rc) {
+		ret = -EIO;
+		goto out;
+	}
+	for (size_t i = 0; i < c->nrows; i++) {
+		struct hvt_compare_row *r = &c->rows[i];
+		json_t *a = json_object_get(rb, r->case_key), *b = json_object_get(rc, r->case_key);
+
+		if (!a || !b || !resolved_diff(a, b, diff, sizeof(diff)))
+			continue;
+		r->flags |= HVT_CMP_RESOLVED;
+		if (named && !strcmp(named, r->case_key))
+			continue; /* rows come grouped by case */
+		named = r->case_key;
+		hvt_warn("'%s' measured different work in the two runs: its automatic parameters "
+			 "resolved differently (%s); its rows are flagged 'resolved'",
+			 r->case_key, diff);
+	}
+out:
+	json_decref(rb);
+	json_decref(rc);
+	return ret;
+}
+
 int hvt_compare_runs(struct hvt_store *st, int64_t base, int64_t cand,
 		     const struct hvt_compare_opts *o, struct hvt_compare *out)
 {
@@ -331,7 +426,9 @@ int hvt_compare_runs(struct hvt_store *st, int64_t base, int64_t cand,
 		if (ret)
 			goto out_free;
 	}
-	ret = compute_families(&c, fam_src);
+	ret = flag_resolved(st, &c);
+	if (!ret)
+		ret = compute_families(&c, fam_src);
 	if (ret)
 		goto out_free;
 	*out = c;
@@ -355,7 +452,7 @@ static const struct {
 } flag_names[] = {
     {HVT_CMP_SIG, "sig"},     {HVT_CMP_NOISY, "noisy"},	      {HVT_CMP_FEW, "few"},
     {HVT_CMP_FLAT, "flat"},   {HVT_CMP_PAIRED, "paired"},     {HVT_CMP_UNPAIRED, "unpaired"},
-    {HVT_CMP_UNDEF, "undef"}, {HVT_CMP_MISMATCH, "mismatch"},
+    {HVT_CMP_UNDEF, "undef"}, {HVT_CMP_MISMATCH, "mismatch"}, {HVT_CMP_RESOLVED, "resolved"},
 };
 
 static void fmt_flags(char *buf, size_t len, unsigned flags, int text)

@@ -33,6 +33,7 @@ enum {
 	HVT_CMP_UNDEF = 1 << 6,	   /* base median (or cand median, higher-is-better) is 0:
 				      no ratio, tax and CI are NaN */
 	HVT_CMP_MISMATCH = 1 << 7, /* unit or direction differ between the runs (base's kept) */
+	HVT_CMP_RESOLVED = 1 << 8, /* automatic parameters resolved differently: different work */
 };
 
 struct hvt_compare_row {

@@ -1658,3 +1658,49 @@ json_t *hvt_store_run_errors(struct hvt_store *st, int64_t run_id)
 			 "WHERE run_id = ?1 ORDER BY id",
 			 run_id, keys, 6, "extra");
 }
+
+json_t *hvt_store_run_resolved(struct hvt_store *st, int64_t run_id)
+{
+	static const char *const keys[] = {"case", "resolved"};
+	json_t *rows = rows_json(st,
+				 "SELECT c.case_key, json_extract(j.value, '$.resolved') "
+				 "FROM results_extra r JOIN cases c ON c.id = r.case_id, "
+				 "json_each(r.json, '$.sample_extra') j "
+				 "WHERE r.run_id = ?1 AND json_type(j.value, '$.resolved') = 'object' "
+				 "ORDER BY r.id, j.key",
+				 run_id, keys, 2, "resolved");
+	json_t *out = rows ? json_object() : NULL, *row;
+	size_t i;
+
+	json_array_foreach (rows, i, row) {
+		const char *ck = json_string_value(json_object_get(row, "case")), *name;
+		json_t *res = json_object_get(row, "resolved"), *c, *v;
+
+		if (!out)
+			break;
+		if (!ck || !json_is_object(res))
+			continue;
+		c = json_object_get(out, ck);
+		if (!c && json_object_set_new(out, ck, json_object()) == 0)
+			c = json_object_get(out, ck);
+		json_object_foreach (res, name, v) {
+			json_t *vals = c ? json_object_get(c, name) : NULL, *x;
+			size_t k;
+			int seen = 0;
+
+			if (c && !vals && json_object_set_new(c, name, json_array()) == 0)
+				vals = json_object_get(c, name);
+			if (!vals) {
+				json_decref(out);
+				out = NULL;
+				break;
+			}
+			json_array_foreach (vals, k, x)
+				seen |= json_equal(x, v);
+			if (!seen)
+				json_array_append(vals, v);
+		}
+	}
+	json_decref(rows);
+	return out;
+}

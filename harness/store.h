@@ -98,5 +98,10 @@ json_t *hvt_store_run_info(struct hvt_store *st, int64_t run_id);
 /* Skips and errors of a run as JSON arrays of {case,reason} / {case,message}. */
 json_t *hvt_store_run_skips(struct hvt_store *st, int64_t run_id);
 json_t *hvt_store_run_errors(struct hvt_store *st, int64_t run_id);
+/*
+ * What each case's automatic parameters resolved to (the "resolved" object of its
+ * samples' extra): {case_key: {name: [distinct values]}}; NULL on error.
+ */
+json_t *hvt_store_run_resolved(struct hvt_store *st, int64_t run_id);
 
 #endif

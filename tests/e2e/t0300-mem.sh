@@ -20,7 +20,11 @@ nodes=$(ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null | wc -l)
 "$B" run -q -b mem.stream -p size=4MiB -p threads=1 -p cpu_node=0 -p mem_node=0,1 \
 	--duration 50ms --reps 1 --rounds 1 >"$tmp/numa.jsonl"
 
-NODES=$nodes python3 - "$tmp/out.jsonl" "$tmp/numa.jsonl" "$tmp/run.jsonl" <<'PY'
+# size=0: the automatic size (4x the caches) and isa=auto, recorded as what they resolved to
+"$B" run -q -b mem.stream -p size=0 -p kernel=triad -p threads=1 --duration 50ms --reps 1 \
+	--rounds 1 --warmup 0 >"$tmp/auto.jsonl"
+
+NODES=$nodes python3 - "$tmp/out.jsonl" "$tmp/numa.jsonl" "$tmp/run.jsonl" "$tmp/auto.jsonl" <<'PY'
 import json, os, sys
 
 def load(p):
@@ -88,5 +92,20 @@ if len(recs) != 1:
 for s in recs[0]["samples"]:
     if s["values"]["bw_best_iter"] is not None or not (1e9 < s["values"]["bw"] < 1e13):
         fail("sync=run values: %s" % s["values"])
-print("ok: %d stream, %d latency results" % (len(stream), len(lat)))
+# what "auto" became: stream's own record of the size and ISA, under "resolved" for compare
+for r in stream:  # size=8MiB given, isa=auto
+    for s in r["samples"]:
+        if s["extra"].get("resolved") != {"isa": s["extra"]["stream"]["isa"]}:
+            fail("%s: resolved should name only the isa: %s" % (r["case"], s["extra"].get("resolved")))
+recs = [r for r in load(sys.argv[4]) if r["type"] == "result"]
+if len(recs) != 1 or "size=0B" not in recs[0]["case"]:
+    fail("size=0: no result")
+for s in recs[0]["samples"]:
+    st, res = s["extra"]["stream"], s["extra"].get("resolved", {})
+    if res.get("array_bytes") != st["array_bytes"] or res.get("isa") != st["isa"] \
+            or st["array_bytes"] < (1 << 20):
+        fail("size=0: resolved %s, stream %s" % (res, st))
+print("ok: %d stream, %d latency results; size=0 resolved to %d bytes, isa %s" % (
+    len(stream), len(lat), recs[0]["samples"][0]["extra"]["stream"]["array_bytes"],
+    recs[0]["samples"][0]["extra"]["stream"]["isa"]))
 PY

@@ -409,12 +409,90 @@ static void test_cmd(void **state)
 	}
 }
 
+/* A run of one mem.stream case whose samples carry `resolved` (a JSON object; NULL: none). */
+static int64_t store_resolved(struct hvt_store *st, const char *label, const char *resolved)
+{
+	const struct hvt_run_meta meta = {label, "host", "unit", "test_compare"};
+	struct hvt_ingest *in = hvt_ingest_begin(st, &meta);
+	char line[4096], x[256] = "";
+	int lineno = 1, off;
+
+	assert_non_null(in);
+	if (resolved)
+		snprintf(x, sizeof(x), ",\"extra\":{\"resolved\":%s}", resolved);
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"fingerprint\",\"schema\":%d,\"tool\":\"hvtax-bench\","
+		 "\"version\":\"t\",\"fingerprint\":{\"host\":{\"hostname\":\"t\"}}}",
+		 HVT_SCHEMA_VERSION);
+	assert_int_equal(hvt_ingest_line(in, line, lineno++), 0);
+	for (int k = 0; k < ROUNDS; k++) {
+		off = snprintf(line, sizeof(line),
+			       "{\"type\":\"result\",\"schema\":%d,\"bench\":\"mem.stream\","
+			       "\"case\":\"mem.stream?size=0B\",\"params\":{},\"metrics\":[{\"name\":"
+			       "\"bw\",\"unit\":\"B/s\",\"dir\":\"%s\"}],\"round\":%d,\"samples\":[",
+			       HVT_SCHEMA_VERSION, HVT_DIR_HIGHER, k);
+		for (int j = 0; j < REPS; j++)
+			off += snprintf(line + off, sizeof(line) - (size_t)off,
+					"%s{\"rep\":%d,\"values\":{\"bw\":%.17g}%s}", j ? "," : "", j,
+					20e9 * (1.0 + 0.001 * (j + k)), x);
+		snprintf(line + off, sizeof(line) - (size_t)off, "]}");
+		assert_int_equal(hvt_ingest_line(in, line, lineno++), 0);
+	}
+	snprintf(line, sizeof(line), "{\"type\":\"end\",\"schema\":%d,\"status\":\"ok\"}",
+		 HVT_SCHEMA_VERSION);
+	assert_int_equal(hvt_ingest_line(in, line, lineno++), 0);
+	return hvt_ingest_commit(in, "ok");
+}
+
+/* 1 when comparing runs a and b flags the case as having resolved its "auto" differently. */
+static int resolved_flag(struct fix *f, int64_t a, int64_t b)
+{
+	struct hvt_compare c;
+	json_t *j;
+	char *s;
+	int flagged;
+
+	assert_int_equal(hvt_compare_runs(&f->st, a, b, NULL, &c), 0);
+	assert_int_equal(c.nrows, 1);
+	flagged = (c.rows[0].flags & HVT_CMP_RESOLVED) != 0;
+	/* the JSON output names the flag too */
+	j = hvt_compare_to_json(&c);
+	s = json_dumps(j, JSON_COMPACT);
+	assert_non_null(s);
+	assert_int_equal(strstr(s, "\"resolved\"") != NULL, flagged);
+	free(s);
+	json_decref(j);
+	/* flagged rows still count: a guest that hides AVX-512 is part of the tax */
+	assert_int_equal(c.overall_n, 1);
+	hvt_compare_free(&c);
+	return flagged;
+}
+
+static void test_resolved(void **state)
+{
+	struct fix *f = *state;
+	const int64_t big = store_resolved(&f->st, "r-big", "{\"array_bytes\":268435456,\"isa\":\"avx2\"}");
+	const int64_t big2 = store_resolved(&f->st, "r-big2", "{\"isa\":\"avx2\",\"array_bytes\":268435456}");
+	const int64_t small = store_resolved(&f->st, "r-small", "{\"array_bytes\":67108864,\"isa\":\"avx2\"}");
+	const int64_t wide = store_resolved(&f->st, "r-wide", "{\"isa\":\"avx512\"}");
+	const int64_t none = store_resolved(&f->st, "r-none", NULL);
+
+	assert_true(big > 0 && big2 > 0 && small > 0 && wide > 0 && none > 0);
+	assert_false(resolved_flag(f, big, big2));  /* same values, another order */
+	assert_true(resolved_flag(f, big, small));  /* arrays sized from other caches */
+	assert_true(resolved_flag(f, small, big));
+	assert_true(resolved_flag(f, big, wide));   /* another ISA; the size not said: not judged */
+	assert_false(resolved_flag(f, big, none));  /* a run that does not say is not judged */
+	assert_false(resolved_flag(f, none, none));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_self),
 	    cmocka_unit_test(test_shift),
 	    cmocka_unit_test(test_cmd),
+	    cmocka_unit_test(test_resolved),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -7,6 +7,9 @@
 #
 # MPIRUN_ARGS (for both sides) default to "--mca pml ob1"; any given replace them.
 # -o DIR keeps the raw results there (bare.txt: round side bytes seconds; hvtax.jsonl).
+# BARE_CFLAGS (environment) adds compiler flags for the bare loop: e.g. -fPIC, beside a build
+# made with EXTRA_CFLAGS=-fPIC, so that neither executable carries copies of MPI's predefined
+# objects (MPI_COMM_WORLD, MPI_FLOAT, MPI_SUM: copy relocations, placed per binary).
 #
 # The bare loop is a small C program compiled here with mpicc: per size it
 # calibrates an iteration count that fills DURATION, then times REPS loops of
@@ -157,7 +160,7 @@ int main(int argc, char **argv)
 	return 0;
 }
 C
-mpicc -O2 -o "$tmp/bare" "$tmp/bare.c"
+mpicc -O2 ${BARE_CFLAGS:-} -o "$tmp/bare" "$tmp/bare.c"
 
 RANK_ENV=()
 if [ "$LAYOUT" = 1 ]; then

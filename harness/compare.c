@@ -45,6 +45,11 @@ void hvt_compare_free(struct hvt_compare *c)
 		free(c->only_cand[i].metric);
 	}
 	free(c->only_cand);
+	for (size_t i = 0; i < c->nresolved; i++) {
+		free(c->resolved[i].case_key);
+		free(c->resolved[i].diff);
+	}
+	free(c->resolved);
 	for (size_t i = 0; i < c->nfamilies; i++)
 		free(c->families[i].family);
 	free(c->families);
@@ -332,14 +337,14 @@ static int resolved_diff(json_t *a, json_t *b, char *buf, size_t len)
 /*
  * A case whose automatic parameters (mem.stream's size=0, isa=auto; coll's backend=auto)
  * resolved differently in the two runs measured different work under one key: its rows
- * are flagged and it is named once. A CPU model that hides AVX-512 in a guest is part of
- * the tax; arrays sized from a guest's smaller caches are not, and the reader must know.
+ * are flagged and the case is listed with both values (printed under the table, in the
+ * JSON). A CPU model that hides AVX-512 in a guest is part of the tax; arrays sized from a
+ * guest's smaller caches are not, and the reader must know.
  */
 static int flag_resolved(struct hvt_store *st, struct hvt_compare *c)
 {
 	json_t *rb = hvt_store_run_resolved(st, c->base_id);
 	json_t *rc = hvt_store_run_resolved(st, c->cand_id);
-	const char *named = NULL;
 	char diff[512];
 	int ret = 0;
 
@@ -350,16 +355,28 @@ static int flag_resolved(struct hvt_store *st, struct hvt_compare *c)
 	for (size_t i = 0; i < c->nrows; i++) {
 		struct hvt_compare_row *r = &c->rows[i];
 		json_t *a = json_object_get(rb, r->case_key), *b = json_object_get(rc, r->case_key);
+		struct hvt_compare_resolved *nr;
 
 		if (!a || !b || !resolved_diff(a, b, diff, sizeof(diff)))
 			continue;
 		r->flags |= HVT_CMP_RESOLVED;
-		if (named && !strcmp(named, r->case_key))
-			continue; /* rows come grouped by case */
-		named = r->case_key;
-		hvt_warn("'%s' measured different work in the two runs: its automatic parameters "
-			 "resolved differently (%s); its rows are flagged 'resolved'",
-			 r->case_key, diff);
+		/* rows come grouped by case: one entry per case */
+		if (c->nresolved && !strcmp(c->resolved[c->nresolved - 1].case_key, r->case_key))
+			continue;
+		nr = realloc(c->resolved, (c->nresolved + 1) * sizeof(*nr));
+		if (!nr) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		c->resolved = nr;
+		nr = &c->resolved[c->nresolved];
+		nr->case_key = hvt_strdup(r->case_key);
+		nr->diff = hvt_strdup(diff);
+		c->nresolved++;
+		if (!nr->case_key || !nr->diff) {
+			ret = -ENOMEM;
+			goto out;
+		}
 	}
 out:
 	json_decref(rb);
@@ -575,6 +592,16 @@ void hvt_compare_print(const struct hvt_compare *c, FILE *out)
 		free(l);
 	}
 
+	if (c->nresolved)
+		fprintf(out, "\ndifferent work: automatic parameters resolved differently in the two "
+			     "runs (rows flagged 'resolved')\n");
+	for (size_t i = 0; i < c->nresolved; i++) {
+		char *l = hvt_case_label(c->resolved[i].case_key);
+
+		fprintf(out, "  %s: %s\n", l ? l : c->resolved[i].case_key, c->resolved[i].diff);
+		free(l);
+	}
+
 	if (c->nrows) {
 		size_t wf = strlen("overall");
 		char g[16];
@@ -621,6 +648,19 @@ static json_t *only_json(const struct hvt_compare_only *a, size_t n)
 		}
 	}
 	return arr;
+}
+
+static json_t *resolved_json(const struct hvt_compare *c)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < c->nresolved; i++)
+		if (json_array_append_new(a, json_pack("{s:s,s:s}", "case", c->resolved[i].case_key,
+						       "diff", c->resolved[i].diff))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
 }
 
 static json_t *row_json(const struct hvt_compare_row *r)
@@ -716,6 +756,7 @@ json_t *hvt_compare_to_json(const struct hvt_compare *c)
 	bad |= jset(o, "rows", rows);
 	bad |= jset(o, "only_base", only_json(c->only_base, c->n_only_base));
 	bad |= jset(o, "only_cand", only_json(c->only_cand, c->n_only_cand));
+	bad |= jset(o, "resolved_differently", resolved_json(c));
 	bad |= jset(o, "families", fams);
 	bad |= jset(o, "overall", overall);
 	if (bad) {

@@ -54,6 +54,12 @@ struct hvt_compare_only {
 	char *case_key, *metric;
 };
 
+/* A case whose automatic parameters resolved differently in the two runs (HVT_CMP_RESOLVED). */
+struct hvt_compare_resolved {
+	char *case_key;
+	char *diff; /* "name V in the base, W in the candidate; ..." */
+};
+
 struct hvt_compare_family {
 	char *family;	    /* bench name before the dot */
 	size_t n;	    /* rows with a defined tax */
@@ -67,6 +73,8 @@ struct hvt_compare {
 	size_t nrows;
 	struct hvt_compare_only *only_base, *only_cand;
 	size_t n_only_base, n_only_cand;
+	struct hvt_compare_resolved *resolved; /* in row order */
+	size_t nresolved;
 	struct hvt_compare_family *families; /* ordered by name */
 	size_t nfamilies;
 	size_t overall_n;	/* rows with a defined tax */

@@ -492,6 +492,16 @@ int hvt_report_write_md(const struct hvt_report *r, FILE *out)
 				b, cd, w->flags & HVT_CMP_SIG ? "**" : "", t,
 				w->flags & HVT_CMP_SIG ? "**" : "", lo, hi, w->p);
 		}
+		for (size_t k = 0; k < c->nresolved; k++) {
+			char *label = hvt_case_label(c->resolved[k].case_key);
+
+			fprintf(out, "%s- different work: `", k ? "" : "\n");
+			hvt_fput_md(out, label ? label : c->resolved[k].case_key);
+			free(label);
+			fprintf(out, "` resolved its automatic parameters differently: ");
+			hvt_fput_md(out, c->resolved[k].diff);
+			fputc('\n', out);
+		}
 	}
 	for (size_t i = 0; i < r->nruns; i++) {
 		const struct hvt_report_run *rr = &r->runs[i];

@@ -368,13 +368,21 @@ static void write_tax_table(const struct hvt_report *r, size_t i, FILE *out)
 		fprintf(out,
 			"</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num "
 			"%s\">%s</td><td class=\"num\">[%s, %s]</td><td class=\"num\">%.3g</td>"
-			"<td class=\"num\">%.1f%% / %.1f%%</td><td>%s%s%s</td></tr>\n",
+			"<td class=\"num\">%.1f%% / %.1f%%</td><td>%s%s%s%s</td></tr>\n",
 			b, cd, cls, t, lo, hi, w->p, w->cv_base * 100.0, w->cv_cand * 100.0,
 			w->flags & HVT_CMP_SIG ? "significant " : "",
 			w->flags & HVT_CMP_NOISY ? "noisy " : "",
-			w->flags & HVT_CMP_FEW ? "few " : "");
+			w->flags & HVT_CMP_FEW ? "few " : "",
+			w->flags & HVT_CMP_RESOLVED ? "resolved " : "");
 	}
 	fprintf(out, "</table>\n");
+	for (size_t k = 0; k < c->nresolved; k++) {
+		fprintf(out, "<p class=\"muted\">different work (resolved): ");
+		case_code(out, c->resolved[k].case_key);
+		fputc(' ', out);
+		esc(out, c->resolved[k].diff);
+		fprintf(out, "</p>\n");
+	}
 	for (size_t k = 0; k < c->n_only_base; k++) {
 		fprintf(out, "<p class=\"muted\">only in the baseline: ");
 		case_code(out, c->only_base[k].case_key);

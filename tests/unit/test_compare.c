@@ -455,13 +455,32 @@ static int resolved_flag(struct fix *f, int64_t a, int64_t b)
 	assert_int_equal(hvt_compare_runs(&f->st, a, b, NULL, &c), 0);
 	assert_int_equal(c.nrows, 1);
 	flagged = (c.rows[0].flags & HVT_CMP_RESOLVED) != 0;
-	/* the JSON output names the flag too */
+	/* one entry for the case, with what differed */
+	assert_int_equal(c.nresolved, (size_t)flagged);
+	if (flagged) {
+		assert_string_equal(c.resolved[0].case_key, "mem.stream?size=0B");
+		assert_non_null(strstr(c.resolved[0].diff, "in the base"));
+	}
+	/* the JSON output names the flag and the case too */
 	j = hvt_compare_to_json(&c);
 	s = json_dumps(j, JSON_COMPACT);
 	assert_non_null(s);
 	assert_int_equal(strstr(s, "\"resolved\"") != NULL, flagged);
+	assert_int_equal(json_array_size(json_object_get(j, "resolved_differently")), (size_t)flagged);
 	free(s);
 	json_decref(j);
+	if (flagged) { /* and the text output, under the table */
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+
+		assert_non_null(m);
+		hvt_compare_print(&c, m);
+		fclose(m);
+		assert_non_null(strstr(buf, "different work: automatic parameters resolved"));
+		assert_non_null(strstr(buf, c.resolved[0].diff));
+		free(buf);
+	}
 	/* flagged rows still count: a guest that hides AVX-512 is part of the tax */
 	assert_int_equal(c.overall_n, 1);
 	hvt_compare_free(&c);
@@ -479,7 +498,7 @@ static void test_resolved(void **state)
 
 	assert_true(big > 0 && big2 > 0 && small > 0 && wide > 0 && none > 0);
 	assert_false(resolved_flag(f, big, big2));  /* same values, another order */
-	assert_true(resolved_flag(f, big, small));  /* arrays sized from other caches */
+	assert_true(resolved_flag(f, big, small)); /* arrays sized from other caches */
 	assert_true(resolved_flag(f, small, big));
 	assert_true(resolved_flag(f, big, wide));   /* another ISA; the size not said: not judged */
 	assert_false(resolved_flag(f, big, none));  /* a run that does not say is not judged */

@@ -62,24 +62,22 @@ static int feed(struct slot *s, const char *line)
 	return r;
 }
 
-/* A hint of what went wrong inside: the engine's stderr or the guest console's last line. */
+/*
+ * A hint of what went wrong inside: the engine's stderr, or the guest console's last lines
+ * (a stalled TCG guest showed only "hvtax-init: starting agent" there: what the kernel
+ * says before it, hung tasks and RCU stalls at loglevel 4, is what tells why).
+ */
 static void tail_hint(struct slot *s, char *buf, size_t len)
 {
-	char t[256] = "";
+	char t[1024] = "";
 
 	hvt_target_stderr_tail(&s->t, t, sizeof(t));
 	if (!t[0] && s->t.console[0]) {
-		char *c = hvt_read_file(s->t.console, NULL);
+		char c[1000];
 
-		if (c) {
-			char *end = c + strlen(c), *nl;
-
-			while (end > c && (end[-1] == '\n' || end[-1] == '\r'))
-				*--end = '\0';
-			nl = strrchr(c, '\n');
-			snprintf(t, sizeof(t), "console: %s", nl ? nl + 1 : c);
-			free(c);
-		}
+		hvt_target_console_tail(&s->t, 12, c, sizeof(c));
+		if (c[0])
+			snprintf(t, sizeof(t), "console: %s", c);
 	}
 	snprintf(buf, len, "%s%s", t[0] ? "; " : "", t);
 }
@@ -87,7 +85,7 @@ static void tail_hint(struct slot *s, char *buf, size_t len)
 /* Stop the target and store its run as failed with `msg` and what arrived. */
 static void fail_slot(struct slot *s, const char *msg)
 {
-	char hint[300];
+	char hint[1100];
 
 	tail_hint(s, hint, sizeof(hint));
 	hvt_target_stop(&s->t, 2 * HVT_TARGET_S);

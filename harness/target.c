@@ -568,6 +568,38 @@ void hvt_target_stderr_tail(const struct hvt_target *t, char *buf, size_t len)
 	free(s);
 }
 
+void hvt_target_console_tail(const struct hvt_target *t, int lines, char *buf, size_t len)
+{
+	char *s, *p;
+	size_t n = 0, off = 0;
+	int k = 0;
+
+	buf[0] = '\0';
+	if (!t->console[0] || !(s = hvt_read_file(t->console, &n)))
+		return;
+	/* back from the end over `lines` non-empty lines; '\r' (a serial console's) counts as blank */
+	for (p = s + n; p > s && k < lines; k++) {
+		while (p > s && (p[-1] == '\n' || p[-1] == '\r'))
+			p--;
+		while (p > s && p[-1] != '\n')
+			p--;
+	}
+	while (*p && off + 1 < len) {
+		size_t l = strcspn(p, "\r\n");
+		int w;
+
+		if (l) {
+			w = snprintf(buf + off, len - off, "%s%.*s", off ? " | " : "", (int)l, p);
+			if (w < 0 || (size_t)w >= len - off)
+				break;
+			off += (size_t)w;
+		}
+		p += l;
+		p += strspn(p, "\r\n");
+	}
+	free(s);
+}
+
 int hvt_target_copy_file(const char *src, const char *dst)
 {
 	size_t n = 0;

@@ -158,6 +158,8 @@ int hvt_target_run_quiet(char *const argv[], uint64_t timeout_ns, char *errbuf, 
 int hvt_target_run_output(char *const argv[], uint64_t timeout_ns, char *out, size_t outlen);
 /* The last non-empty line of t->tmpdir/stderr.log into buf ("" if none). */
 void hvt_target_stderr_tail(const struct hvt_target *t, char *buf, size_t len);
+/* vm: the last `lines` non-empty lines of the guest console, joined by " | " ("" if none). */
+void hvt_target_console_tail(const struct hvt_target *t, int lines, char *buf, size_t len);
 /* Write `path`'s content into dst (a new file). 0 or -errno (reported). */
 int hvt_target_copy_file(const char *src, const char *dst);
 /*

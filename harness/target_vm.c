@@ -250,7 +250,8 @@ static int launch(struct hvt_target *t, const char *accel, const char *initrd, c
 				       t->conf.vm_memory);
 	snprintf(smp, sizeof(smp), "%u", t->conf.vcpus);
 	snprintf(mem, sizeof(mem), "%llu", (unsigned long long)(mem_bytes >> 20));
-	snprintf(append, sizeof(append), "console=ttyS0 quiet loglevel=3 panic=-1 %s",
+	/* loglevel 4: errors reach the console log too (hung tasks, RCU stalls), for tail_hint */
+	snprintf(append, sizeof(append), "console=ttyS0 quiet loglevel=4 panic=-1 %s",
 		 t->conf.append);
 	snprintf(t->console, sizeof(t->console), "%s/console.log", t->tmpdir);
 	snprintf(serial0, sizeof(serial0), "file:%s", t->console);

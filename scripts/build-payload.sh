@@ -133,6 +133,9 @@ set -- agent --quiet
 if [ -f /hvtax/args ]; then
 	while IFS= read -r a; do set -- "$@" "$a"; done </hvtax/args
 fi
+# a task blocked for 30 s prints its stack (at loglevel 4 it reaches the console log, whose
+# last lines the host reports when a round times out): a guest that stalls says where
+[ -w /proc/sys/kernel/hung_task_timeout_secs ] && echo 30 >/proc/sys/kernel/hung_task_timeout_secs
 echo "hvtax-init: starting agent" >/dev/console
 # Frame every record: "@HVT <bytes> <json>", so a lost or merged byte is caught on the host.
 # The end record powers the guest off (after the UART has drained), whatever the agent's

@@ -304,7 +304,8 @@ static int same_set(json_t *va, json_t *vb)
 }
 
 /*
- * Names both runs resolved to different values, as "name base -> candidate; ...", in buf;
+ * Names both runs resolved to different values, as "name V in the base, W in the candidate;
+ * ...", in buf;
  * 0 when none (a name one run does not give, e.g. from an older version, is not judged).
  */
 static int resolved_diff(json_t *a, json_t *b, char *buf, size_t len)

@@ -290,11 +290,14 @@ static void fmt_reason(char *buf, size_t len, const struct hvt_gate *g,
 	case HVT_GATE_IMPROVED:
 	case HVT_GATE_PASS:
 		fmt_tax_ci(tc, sizeof(tc), it->row);
-		snprintf(buf, len, "metric '%s' of %s: tax %s (%g%% CI), threshold %s%s",
+		snprintf(buf, len, "metric '%s' of %s: tax %s (%g%% CI), threshold %s%s%s",
 			 it->metric, ck, tc, g->cmp->opts.level * 100.0, thr,
 			 it->verdict == HVT_GATE_REGRESSED  ? ": CI lower bound above the threshold"
 			 : it->verdict == HVT_GATE_IMPROVED ? ": faster beyond the threshold"
-							    : "");
+							    : "",
+			 it->row->flags & HVT_CMP_RESOLVED
+			     ? " (different work: its automatic parameters resolved differently)"
+			     : "");
 		break;
 	case HVT_GATE_UNDEF:
 		snprintf(buf, len, "metric '%s' of %s: tax undefined (zero median or bad values)",

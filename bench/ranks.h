@@ -39,9 +39,9 @@ int hvt_nranks(void);
 /* This process's rank among the ranks on its node, and how many there are. */
 void hvt_ranks_local(int *local_rank, int *local_size);
 
-/* Broadcast len bytes from rank 0. 0 or -EIO. */
+/* Rank 0's len bytes to every rank (symmetrically, an AllReduce: see ranks.c). 0 or -EIO. */
 int hvt_ranks_bcast(void *buf, size_t len);
-/* Broadcast len bytes from rank `root`. 0 or -EIO. */
+/* Rank `root`'s len bytes to every rank, as hvt_ranks_bcast. 0 or -EIO. */
 int hvt_ranks_bcast_from(int root, void *buf, size_t len);
 /* Every rank waits for every other. 0 or -EIO. */
 int hvt_ranks_barrier(void);

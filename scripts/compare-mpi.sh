@@ -24,10 +24,10 @@
 # heap layout of every process of both sides: a preloaded library
 # allocates 0-4080 bytes (16-byte steps, a draw per process) before main,
 # so what MPI_Init allocates lands at a different offset in its pages.
-# Without it each binary has one fixed layout, and the layout alone moved
-# the bare loop by 7% at 8 bytes (3000 bytes allocated before MPI_Init:
-# +7.4%, 95% interval [+2.5, +12.6], 40 rounds): a difference between two
-# binaries there says where malloc put MPI's structures, not what the
+# Without it each binary has one fixed layout, and in one 40-round run the
+# layout alone moved the bare loop at 8 bytes (3000 bytes allocated before
+# MPI_Init: +7.4%, 95% interval [+2.5, +12.6]): a difference between two
+# binaries there can say where malloc put MPI's structures, not what the
 # harness costs. Per size, the table shows each side's median time and the
 # paired differences: the median over rounds of (round median / the bare
 # loop's round median) - 1, with a bootstrap 95% interval. Goal: hvtax

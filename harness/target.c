@@ -545,59 +545,59 @@ int hvt_target_run_output(char *const argv[], uint64_t timeout_ns, char *out, si
 	return run_capture(argv, timeout_ns, 1, 0, out, outlen);
 }
 
-void hvt_target_stderr_tail(const struct hvt_target *t, char *buf, size_t len)
-{
-	char path[PATH_MAX + 16];
-	size_t n = 0;
-	char *s;
-
-	buf[0] = '\0';
-	if (!t->tmpdir[0])
-		return;
-	snprintf(path, sizeof(path), "%s/stderr.log", t->tmpdir);
-	s = hvt_read_file(path, &n);
-	if (!s)
-		return;
-	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
-		s[--n] = '\0';
-	{
-		char *nl = strrchr(s, '\n');
-
-		snprintf(buf, len, "%s", nl ? nl + 1 : s);
-	}
-	free(s);
-}
-
-void hvt_target_console_tail(const struct hvt_target *t, int lines, char *buf, size_t len)
+/*
+ * The last `lines` non-empty lines of file `path` into buf, joined by " | ", each without
+ * trailing blanks ("" if none). '\r' (a serial console's line ends) counts as blank.
+ */
+static void file_tail(const char *path, int lines, char *buf, size_t len)
 {
 	char *s, *p;
 	size_t n = 0, off = 0;
 	int k = 0;
 
 	buf[0] = '\0';
-	if (!t->console[0] || !(s = hvt_read_file(t->console, &n)))
+	if (!(s = hvt_read_file(path, &n)))
 		return;
-	/* back from the end over `lines` non-empty lines; '\r' (a serial console's) counts as blank */
 	for (p = s + n; p > s && k < lines; k++) {
-		while (p > s && (p[-1] == '\n' || p[-1] == '\r'))
+		while (p > s && (p[-1] == '\n' || p[-1] == '\r' || p[-1] == ' '))
 			p--;
 		while (p > s && p[-1] != '\n')
 			p--;
 	}
 	while (*p && off + 1 < len) {
-		size_t l = strcspn(p, "\r\n");
-		int w;
+		size_t l = strcspn(p, "\r\n"), w = l;
+		int r;
 
-		if (l) {
-			w = snprintf(buf + off, len - off, "%s%.*s", off ? " | " : "", (int)l, p);
-			if (w < 0 || (size_t)w >= len - off)
+		while (w && p[w - 1] == ' ')
+			w--;
+		if (w) {
+			r = snprintf(buf + off, len - off, "%s%.*s", off ? " | " : "", (int)w, p);
+			if (r < 0 || (size_t)r >= len - off)
 				break;
-			off += (size_t)w;
+			off += (size_t)r;
 		}
 		p += l;
 		p += strspn(p, "\r\n");
 	}
 	free(s);
+}
+
+void hvt_target_stderr_tail(const struct hvt_target *t, char *buf, size_t len)
+{
+	char path[PATH_MAX + 16];
+
+	buf[0] = '\0';
+	if (!t->tmpdir[0])
+		return;
+	snprintf(path, sizeof(path), "%s/stderr.log", t->tmpdir);
+	file_tail(path, 1, buf, len);
+}
+
+void hvt_target_console_tail(const struct hvt_target *t, int lines, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (t->console[0])
+		file_tail(t->console, lines, buf, len);
 }
 
 int hvt_target_copy_file(const char *src, const char *dst)

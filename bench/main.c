@@ -33,6 +33,11 @@ static void usage(FILE *f)
 		"  run [options]            run a suite or chosen benchmarks\n"
 		"  agent [options]          like run, but rounds are started by 'round K' lines\n"
 		"                           on stdin (one environment kept up, driven round by round)\n"
+		"  bare-allreduce [-d TIME] [-n N] SIZE...\n"
+		"                           hvtax-bench-mpi only: the control for coll.allreduce, a\n"
+		"                           bare MPI_Allreduce loop (float, sum) run right after\n"
+		"                           MPI_Init, before any harness work; prints 'BYTES SECONDS'\n"
+		"                           per repetition (default 200ms x 3; see docs/coll.md)\n"
 		"\n"
 		"run/agent options:\n"
 		"  -s, --suite NAME|FILE    suite file (configs/NAME.ini); settings and cases\n"
@@ -501,6 +506,66 @@ out:
 	return rc;
 }
 
+/* bare-allreduce [-d TIME] [-n N] SIZE...: see usage() and hvt_ranks_bare_allreduce() */
+/* the same usage error on every rank, said once */
+#define BARE_ERR(...) (hvt_rank() == 0 ? hvt_err(__VA_ARGS__) : (void)0)
+
+static int cmd_bare_allreduce(int argc, char **argv)
+{
+	uint64_t dur_ns = 200000000, *bytes;
+	int64_t reps = 3;
+	int a = 1, r;
+
+	if (!hvt_ranks_mpi()) {
+		hvt_err("bare-allreduce: this is hvtax-bench without MPI; run hvtax-bench-mpi under "
+			"mpirun (make WITH_MPI=1)");
+		return HVT_EXIT_USAGE;
+	}
+	for (; a < argc && argv[a][0] == '-'; a++) {
+		const char *v = a + 1 < argc ? argv[a + 1] : NULL;
+
+		if (!strcmp(argv[a], "-d") && v) {
+			if (hvt_parse_duration(v, &dur_ns) || dur_ns == 0) {
+				BARE_ERR("bare-allreduce: -d: '%s' is not a duration > 0 (e.g. 30ms)", v);
+				return HVT_EXIT_USAGE;
+			}
+		} else if (!strcmp(argv[a], "-n") && v) {
+			if (hvt_parse_int(v, &reps) || reps < 1 || reps > 1000000) {
+				BARE_ERR("bare-allreduce: -n: '%s' is not a repetition count (1..1000000)", v);
+				return HVT_EXIT_USAGE;
+			}
+		} else {
+			BARE_ERR("bare-allreduce: unknown or incomplete option '%s' (usage: bare-allreduce "
+				"[-d TIME] [-n N] SIZE...)", argv[a]);
+			return HVT_EXIT_USAGE;
+		}
+		a++;
+	}
+	if (a >= argc) {
+		BARE_ERR("bare-allreduce: no sizes (usage: bare-allreduce [-d TIME] [-n N] SIZE...)");
+		return HVT_EXIT_USAGE;
+	}
+	bytes = hvt_calloc((size_t)(argc - a), sizeof(*bytes));
+	if (!bytes)
+		return HVT_EXIT_FAIL;
+	for (int i = a; i < argc; i++) {
+		if (hvt_parse_size(argv[i], &bytes[i - a]) || bytes[i - a] < sizeof(float)) {
+			BARE_ERR("bare-allreduce: size '%s' is not a size of at least 4 bytes (e.g. 4096, 4KiB)",
+				argv[i]);
+			free(bytes);
+			return HVT_EXIT_USAGE;
+		}
+	}
+	r = hvt_ranks_bare_allreduce((double)dur_ns * 1e-9, (int)reps, bytes, (size_t)(argc - a),
+				     stdout);
+	free(bytes);
+	if (r) {
+		hvt_err("bare-allreduce: rank %d: %s", hvt_rank(), strerror(-r));
+		return HVT_EXIT_FAIL;
+	}
+	return 0;
+}
+
 static int dispatch(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -515,6 +580,8 @@ static int dispatch(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1, 0);
 	if (strcmp(argv[1], "agent") == 0)
 		return cmd_run(argc - 1, argv + 1, 1);
+	if (strcmp(argv[1], "bare-allreduce") == 0)
+		return cmd_bare_allreduce(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
 		usage(stdout);
 		return 0;

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /*
  * Every rank runs the same driver over the same cases in the same order, so
@@ -83,6 +84,18 @@ int hvt_ranks_allreduce_sum(const void *send, void *recv, size_t count, enum hvt
  */
 int hvt_ranks_allreduce_loop(const void *send, void *recv, size_t count, enum hvt_rdtype t,
 			     int64_t iters);
+
+/*
+ * The control for comparisons: a bare MPI_Allreduce loop (float, sum, out of
+ * place, page-aligned buffers touched first), written as a standalone program
+ * would write it and run before any harness work. Per size: double the call
+ * count until one timed loop takes a quarter of `dur_s`, scale it to `dur_s`,
+ * then `reps` timed loops between barriers; each rank's mean time per call,
+ * the max over ranks, goes to `out` on rank 0 as "BYTES SECONDS". 0, -ENOMEM,
+ * -EIO, -EOVERFLOW, or -ENOTSUP without MPI.
+ */
+int hvt_ranks_bare_allreduce(double dur_s, int reps, const uint64_t *bytes, size_t nsizes,
+			     FILE *out);
 
 /* Library version text ("Open MPI v4.1.4 ..."), or NULL without MPI. */
 const char *hvt_ranks_library(void);

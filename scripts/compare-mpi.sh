@@ -3,7 +3,7 @@
 # coll.allreduce (mpi backend) beside a bare MPI_Allreduce loop of the same sizes, interleaved round by round.
 #
 #   scripts/compare-mpi.sh [-B BUILD] [-np N] [-s SIZES] [-d DURATION] [-n REPS] [-r ROUNDS]
-#                          [-A 0|1] [-L 0|1] [-o DIR] [-- MPIRUN_ARGS...]
+#                          [-A 0|1] [-X 0|1] [-L 0|1] [-o DIR] [-- MPIRUN_ARGS...]
 #
 # MPIRUN_ARGS (for both sides) default to "--mca pml ob1"; any given replace them.
 # -o DIR keeps the raw results there (bare.txt: round side bytes seconds; hvtax.jsonl).
@@ -20,7 +20,12 @@
 # launch (about half a second each), back to back in an order that rotates
 # by round and size. -A 1 (default) adds a second launch of the bare loop
 # per round and size: the bare loop against itself is this run's noise
-# floor, printed beside hvtax's difference. -L 1 (default) randomises the
+# floor, printed beside hvtax's difference. -X 1 (default) adds a launch
+# of the same bare loop compiled into hvtax-bench-mpi ("hvtax-bench-mpi
+# bare-allreduce", run right after MPI_Init, before any harness work):
+# hvtax against it is what the harness's work costs; it against the bare
+# program is what the executable itself (its libraries, its layout) does to
+# MPI before hvtax runs a line of its own. -L 1 (default) randomises the
 # heap layout of every process of both sides: a preloaded library
 # allocates 0-4080 bytes (16-byte steps, a draw per process) before main,
 # so what MPI_Init allocates lands at a different offset in its pages.
@@ -35,7 +40,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BUILD=build NP=2 SIZES="8..1MiB*8" DUR=30ms REPS=3 ROUNDS=40 AA=1 LAYOUT=1 KEEP=
+BUILD=build NP=2 SIZES="8..1MiB*8" DUR=30ms REPS=3 ROUNDS=40 AA=1 EXE=1 LAYOUT=1 KEEP=
 # the pml OpenMPI picks here anyway (ob1), named so that MPI_Init does not first spend 0.2 s
 # probing UCX: a launch of 0.1 s instead of 0.3 s puts the sides' measurements closer together
 MPIRUN_ARGS=(--mca pml ob1)
@@ -48,16 +53,17 @@ while [ $# -gt 0 ]; do
 	-n) REPS=$2; shift ;;
 	-r) ROUNDS=$2; shift ;;
 	-A) AA=$2; shift ;;
+	-X) EXE=$2; shift ;;
 	-L) LAYOUT=$2; shift ;;
 	-o) KEEP=$2; shift ;;
 	--) shift; MPIRUN_ARGS=("$@"); break ;;
-	-h|--help) sed -n '3,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "compare-mpi: unknown option '$1'" >&2; exit 2 ;;
 	esac
 	shift
 done
 case $ROUNDS in '' | *[!0-9]* | 0) echo "compare-mpi: -r wants a whole number of rounds > 0, not '$ROUNDS'" >&2; exit 2 ;; esac
-case $AA$LAYOUT in [01][01]) ;; *) echo "compare-mpi: -A and -L take 0 or 1" >&2; exit 2 ;; esac
+case $AA$EXE$LAYOUT in [01][01][01]) ;; *) echo "compare-mpi: -A, -X and -L take 0 or 1" >&2; exit 2 ;; esac
 MPI_BENCH=$BUILD/hvtax-bench-mpi
 [ -x "$MPI_BENCH" ] || { echo "compare-mpi: '$MPI_BENCH' not built (make WITH_MPI=1)" >&2; exit 77; }
 for t in mpicc mpirun python3; do
@@ -188,11 +194,12 @@ C
 	RANK_ENV=(-x LD_PRELOAD="$tmp/pad.so")
 fi
 sides="bare hvtax"
-[ "$AA" = 1 ] && sides="bare hvtax bare2"
+[ "$AA" = 1 ] && sides="$sides bare2"
+[ "$EXE" = 1 ] && sides="$sides barex"
 read -r -a slist <<<"$sides"
 
 echo "compare-mpi: $NP ranks, sizes $SIZES, $DUR x $REPS reps, $ROUNDS rounds (interleaved per size;" \
-	"A/A control $([ "$AA" = 1 ] && echo on || echo off), layout randomised $([ "$LAYOUT" = 1 ] && echo on || echo off))" >&2
+	"A/A control $([ "$AA" = 1 ] && echo on || echo off), same-executable control $([ "$EXE" = 1 ] && echo on || echo off), layout randomised $([ "$LAYOUT" = 1 ] && echo on || echo off))" >&2
 read -r -a blist <<<"$bytes"
 for ((k = 0; k < ROUNDS; k++)); do
 	for ((i = 0; i < ${#blist[@]}; i++)); do
@@ -206,6 +213,9 @@ for ((k = 0; k < ROUNDS; k++)); do
 				mpirun "${MPIRUN_ARGS[@]}" "${RANK_ENV[@]}" -np "$NP" "$MPI_BENCH" run -q -b coll.allreduce \
 					-p backend=mpi -p size="$b" --duration "$DUR" --reps "$REPS" --rounds 1 |
 					sed "s/^/$k /" >>"$tmp/hvtax.jsonl"
+			elif [ "$side" = barex ]; then
+				mpirun "${MPIRUN_ARGS[@]}" "${RANK_ENV[@]}" -np "$NP" "$MPI_BENCH" bare-allreduce \
+					-d "$DUR" -n "$REPS" "$b" | sed "s/^/$k $side /" >>"$tmp/bare.txt"
 			else
 				mpirun "${MPIRUN_ARGS[@]}" "${RANK_ENV[@]}" -np "$NP" "$tmp/bare" "$dur_s" "$REPS" "$b" |
 					sed "s/^/$k $side /" >>"$tmp/bare.txt"
@@ -220,7 +230,7 @@ python3 - "$tmp/bare.txt" "$tmp/hvtax.jsonl" "$NP" <<'PY'
 import json, random, statistics, sys
 
 # per size and round: the repetitions of each side
-runs = {"bare": {}, "bare2": {}, "hvtax": {}}
+runs = {"bare": {}, "bare2": {}, "barex": {}, "hvtax": {}}
 for l in open(sys.argv[1]):
     k, side, b, t = l.split()
     runs[side].setdefault(int(b), {}).setdefault(int(k), []).append(float(t))
@@ -233,7 +243,7 @@ for l in open(sys.argv[2]):
         if not s["warmup"]:
             runs["hvtax"].setdefault(s["extra"]["coll"]["bytes"], {}).setdefault(int(k), []).append(
                 s["values"]["time"])
-bare, hv, aa = runs["bare"], runs["hvtax"], runs["bare2"]
+bare, hv, aa, bx = runs["bare"], runs["hvtax"], runs["bare2"], runs["barex"]
 n = int(sys.argv[3])
 f = 2.0 * (n - 1) / n
 rng = random.Random(1)
@@ -258,34 +268,34 @@ def pct(d):
     return "%+5.1f%% [%+5.1f, %+5.1f]" % (d[0] * 100, d[1] * 100, d[2] * 100) if d else "-"
 
 
-print("%9s %8s %8s %23s %23s %8s %8s %7s %7s %7s %8s %8s" % (
-    "bytes", "bare_us", "hvtax_us", "hvtax/bare-1 [95% CI]", "bare2/bare-1 [95% CI]",
-    "bmin_us", "hmin_us", "min", "p10", "p10_aa", "bare_GBs", "hvtax_GBs"))
-worst = worst_aa = 0
-verdict = "met"
-all_hv, all_aa, nrounds = [], [], 0
+print("%9s %8s %8s %23s %23s %23s %23s %8s %8s" % (
+    "bytes", "bare_us", "hvtax_us", "hvtax/bare-1 [95% CI]", "hvtax/bare_x-1 [95% CI]",
+    "bare_x/bare-1 [95% CI]", "bare2/bare-1 [95% CI]", "bare_GBs", "hvtax_GBs"))
+worst = worst_x = worst_aa = 0
+all_hv, all_x, all_xb, all_aa, nrounds, tails = [], [], [], [], 0, []
 for b in sorted(bare):
     if b not in hv:
         continue
     d, c = paired(hv[b], bare[b]), paired(aa.get(b, {}), bare[b])
+    x, xb = paired(hv[b], bx.get(b, {})), paired(bx.get(b, {}), bare[b])
     all_hv += d[3]
     nrounds = max(nrounds, len(d[3]))
+    worst = max(worst, abs(d[0]))
     if c:
         all_aa += c[3]
         worst_aa = max(worst_aa, abs(c[0]))
+    if x:
+        all_x += x[3]
+        all_xb += xb[3]
+        worst_x = max(worst_x, abs(x[0]))
     allb = [t for k in bare[b] for t in bare[b][k]]
     allh = [t for k in hv[b] for t in hv[b][k]]
-    tb, th = statistics.median(allb), statistics.median(allh)
-    worst = max(worst, abs(d[0]))
-    if abs(d[0]) > 0.02:
-        verdict = "not met"
-    mb, mh = min(allb), min(allh)
-    q10 = quantile(allh, 0.1) / quantile(allb, 0.1) - 1
     alla = [t for k in aa.get(b, {}) for t in aa[b][k]]
+    tb, th = statistics.median(allb), statistics.median(allh)
     q10a = "%+6.1f%%" % ((quantile(alla, 0.1) / quantile(allb, 0.1) - 1) * 100) if alla else "-"
-    print("%9d %8.3f %8.3f %23s %23s %8.3f %8.3f %+6.1f%% %+6.1f%% %7s %8.3f %8.3f" % (
-        b, tb * 1e6, th * 1e6, pct(d), pct(c), mb * 1e6, mh * 1e6, (mh / mb - 1) * 100, q10 * 100,
-        q10a, b / tb * f / 1e9, b / th * f / 1e9))
+    tails.append((b, min(allb), min(allh), quantile(allh, 0.1) / quantile(allb, 0.1) - 1, q10a))
+    print("%9d %8.3f %8.3f %23s %23s %23s %23s %8.3f %8.3f" % (
+        b, tb * 1e6, th * 1e6, pct(d), pct(x), pct(xb), pct(c), b / tb * f / 1e9, b / th * f / 1e9))
 
 
 def pooled(ratios):
@@ -294,18 +304,27 @@ def pooled(ratios):
     return statistics.median(ratios) - 1, bs[50] - 1, bs[1949] - 1
 
 
-print("paired: median over %d rounds of (round median / the bare loop's round median) - 1; "
-      "min: fastest repetition of each side; p10: 10th percentile of each side's repetitions "
-      "(hvtax / bare - 1; p10_aa: bare2 / bare - 1); GBs: busbw of the medians" % nrounds)
-p = pooled(all_hv)
-line = "all sizes, median of the %d per-round ratios: hvtax/bare %+.1f%% [%+.1f, %+.1f]" % (
-    len(all_hv), p[0] * 100, p[1] * 100, p[2] * 100)
+print("paired: median over %d rounds of (round median / the other side's round median) - 1; "
+      "bare: the bare program; bare_x: the same loop in hvtax-bench-mpi, run before any harness "
+      "work (hvtax-bench-mpi bare-allreduce); bare2: the bare program again (A/A); GBs: busbw "
+      "of the medians" % nrounds)
+print("%9s %8s %8s %8s %8s" % ("bytes", "bmin_us", "hmin_us", "p10", "p10_aa"))
+for b, mb, mh, q10, q10a in tails:
+    print("%9d %8.3f %8.3f %+7.1f%% %8s" % (b, mb * 1e6, mh * 1e6, q10 * 100, q10a))
+print("min: fastest repetition of each side; p10: 10th percentile of each side's repetitions "
+      "(hvtax / bare - 1; p10_aa: bare2 / bare - 1)")
+for name, r in (("hvtax/bare", all_hv), ("hvtax/bare_x", all_x), ("bare_x/bare", all_xb),
+                ("bare2/bare", all_aa)):
+    if r:
+        q = pooled(r)
+        print("all sizes, median of the %d per-round ratios: %-12s %+5.1f%% [%+.1f, %+.1f]" % (
+            len(r), name, q[0] * 100, q[1] * 100, q[2] * 100))
 if all_aa:
-    q = pooled(all_aa)
-    line += "; bare2/bare %+.1f%% [%+.1f, %+.1f]" % (q[0] * 100, q[1] * 100, q[2] * 100)
-print(line)
-if all_aa:
-    print("noise floor of this run: the bare loop against itself differs by up to %.1f%% per size"
+    print("noise floor of this run: the bare program against itself differs by up to %.1f%% per size"
           % (worst_aa * 100))
-print("largest |hvtax/bare - 1| %.1f%% (goal: within 2%%): %s" % (worst * 100, verdict))
+print("largest |hvtax/bare - 1| %.1f%% (goal: within 2%%): %s" % (
+    worst * 100, "met" if worst <= 0.02 else "not met"))
+if all_x:
+    print("largest |hvtax/bare_x - 1| %.1f%%: what the harness's own work costs (within 2%%: %s)" % (
+        worst_x * 100, "yes" if worst_x <= 0.02 else "no"))
 PY

@@ -25,6 +25,22 @@ timeout -k 10 120 mpirun --allow-run-as-root -np "$NP" "${launch[@]}" "$MPI_BENC
 	{ cat "$T/err2" >&2; fail "mpirun with -o failed"; }
 [ -s "$T/stdout" ] && fail "ranks wrote to stdout with -o: $(head -c 300 "$T/stdout")"
 
+# the control compare-mpi runs: the bare loop inside the same executable, one line per repetition
+timeout -k 10 120 mpirun --allow-run-as-root -np "$NP" "${launch[@]}" "$MPI_BENCH" bare-allreduce -d 10ms -n 2 \
+	8 4KiB >"$T/bare" 2>"$T/err3" || { cat "$T/err3" >&2; fail "bare-allreduce failed"; }
+awk 'NF != 2 || !($2 > 1e-8 && $2 < 1) { bad = 1 } END { exit bad || NR != 4 }' "$T/bare" &&
+	[ "$(cut -d' ' -f1 "$T/bare" | tr '\n' ' ')" = "8 8 4096 4096 " ] ||
+	fail "bare-allreduce: want 2 lines each for 8 and 4096 bytes with plausible times, got: $(cat "$T/bare")"
+# bad input: exit 2, the message once (from rank 0), nothing on stdout
+timeout -k 10 60 mpirun --allow-run-as-root -np "$NP" "${launch[@]}" "$MPI_BENCH" bare-allreduce -n 0 8 \
+	>"$T/bare2" 2>"$T/err4"
+rc=$?
+[ $rc -eq 2 ] || fail "bare-allreduce -n 0: exit $rc, want 2"
+[ "$(grep -c "bare-allreduce: -n: '0'" "$T/err4")" -eq 1 ] || fail "bad -n not said once: $(cat "$T/err4")"
+[ -s "$T/bare2" ] && fail "bare-allreduce -n 0 wrote to stdout"
+expect_rc 2 "$B/hvtax-bench" bare-allreduce 8
+grep -q "bare-allreduce: this is hvtax-bench without MPI" "$T/err" || fail "hvtax-bench bare-allreduce: $(cat "$T/err")"
+
 NP=$NP python3 - "$T/out.jsonl" "$T/file.jsonl" <<'PY' || exit 1
 import json, os, sys
 

@@ -506,10 +506,10 @@ out:
 	return rc;
 }
 
-/* bare-allreduce [-d TIME] [-n N] SIZE...: see usage() and hvt_ranks_bare_allreduce() */
 /* the same usage error on every rank, said once */
 #define BARE_ERR(...) (hvt_rank() == 0 ? hvt_err(__VA_ARGS__) : (void)0)
 
+/* bare-allreduce [-d TIME] [-n N] SIZE...: see usage() and hvt_ranks_bare_allreduce() */
 static int cmd_bare_allreduce(int argc, char **argv)
 {
 	uint64_t dur_ns = 200000000, *bytes;

@@ -23,6 +23,8 @@ struct slot {
 	struct hvt_target t;
 	struct hvt_ingest *in;
 	int inited, live, failed, skipped, saw_end, bad;
+	int restarted;	    /* a round timed out and the target was started again (once) */
+	int replay;	    /* a restarted agent's fingerprint and plan are not stored twice */
 	int64_t run_id;
 	double busy_s; /* time spent in rounds, for the progress line */
 	json_t *peer_facts; /* --peer-target: where its net cases' server is */
@@ -43,7 +45,13 @@ static int record_type(const char *line, const char *type)
 /* Store one line; a bad record is kept as an error of the run, the rest still counts. */
 static int feed(struct slot *s, const char *line)
 {
-	int r = hvt_ingest_line(s->in, line, s->t.lineno);
+	int r;
+
+	if (s->replay && (record_type(line, "fingerprint") || record_type(line, "plan"))) {
+		s->replay = !record_type(line, "plan");
+		return 0;
+	}
+	r = hvt_ingest_line(s->in, line, s->t.lineno);
 
 	if (record_type(line, "end"))
 		s->saw_end = 1;
@@ -108,6 +116,51 @@ static void fail_slot(struct slot *s, const char *msg)
 	s->live = 0;
 	if (s->run_id > 0)
 		hvt_info("%s: stored run %lld (failed)", s->t.name, (long long)s->run_id);
+}
+
+static int pump(struct slot *s, uint64_t deadline, int (*until)(const char *line, long k), long k);
+static int is_plan(const char *line, long k);
+
+/*
+ * A round timed out with rounds still to come: keep the run, say so in it, and
+ * start the target again for the rest (once per target; a second timeout fails
+ * it). A TCG guest that stalls once otherwise costs every round after it.
+ * 0 restarted; otherwise the slot has been failed.
+ */
+static int restart_slot(struct slot *s, const struct hvt_launch *l, const char *msg)
+{
+	char hint[1100], why[1400];
+	char *full;
+	int r;
+
+	tail_hint(s, hint, sizeof(hint));
+	full = hvt_asprintf("%s: %s%s; the target was restarted for the rounds after it", s->t.name,
+			    msg, hint);
+	hvt_warn("%s", full ? full : msg);
+	hvt_ingest_error(s->in, full ? full : msg);
+	free(full);
+	s->restarted = 1;
+	hvt_target_stop(&s->t, 2 * HVT_TARGET_S);
+	r = hvt_target_start(&s->t, l);
+	if (r) {
+		snprintf(why, sizeof(why), "cannot restart: %s", s->t.why);
+		fail_slot(s, why);
+		return r;
+	}
+	hvt_info("%s: restarted; waiting for its agent (up to %.0fs)", s->t.name,
+		 (double)s->t.conf.start_timeout_ns * 1e-9);
+	s->replay = 1;
+	r = pump(s, hvt_now_ns() + s->t.conf.start_timeout_ns, is_plan, 0);
+	if (r == 1 && !s->saw_end)
+		return 0;
+	if (r == -EINTR) {
+		fail_slot(s, "interrupted");
+		return r;
+	}
+	snprintf(why, sizeof(why), "the restarted agent %s",
+		 r == 0 ? "sent no plan in time" : "ended before its plan");
+	fail_slot(s, why);
+	return -EIO;
 }
 
 /*
@@ -260,6 +313,8 @@ static void finish_slot(struct slot *s)
 	describe_exit(s, how, sizeof(how));
 	if (hvt_ingest_end_status(s->in) && strcmp(hvt_ingest_end_status(s->in), "ok"))
 		status = "failed";
+	if (s->restarted)
+		status = "failed"; /* a round is incomplete: the run says so, its other rounds count */
 	if (s->t.damaged) {
 		snprintf(msg, sizeof(msg), "%u records arrived damaged and were dropped", s->t.damaged);
 		hvt_ingest_error(s->in, msg);
@@ -413,7 +468,16 @@ int hvt_matrix_run(const struct hvt_matrix_opts *o, int64_t *run_ids)
 					 "records before it are kept",
 					 k + 1, rounds, (double)rto * 1e-9, s->ndone, s->ndone == 1 ? "" : "s",
 					 s->last_case[0] ? ", the last " : "", s->last_case);
-				fail_slot(s, msg);
+				if (k + 1 < rounds && !s->restarted) {
+					struct hvt_launch li = l;
+
+					if (s->extra)
+						li.extra = s->extra;
+					if (restart_slot(s, &li, msg) == -EINTR)
+						interrupted = 1;
+				} else {
+					fail_slot(s, msg);
+				}
 			} else if (r == -EINTR) {
 				interrupted = 1;
 			} else if (r < 0) {

@@ -231,6 +231,32 @@ static char *default_conf(const char *kind)
 	return NULL;
 }
 
+/*
+ * Load one config file; a seccomp profile it names by a relative path is the
+ * file next to it when one is there (the shipped container.ini names
+ * seccomp-io_uring.json beside itself, and hvtax may run from any directory).
+ */
+static int load_conf_at(struct hvt_target_conf *c, const char *file)
+{
+	char before[sizeof(c->seccomp)];
+	const char *slash = strrchr(file, '/');
+	int r;
+
+	memcpy(before, c->seccomp, sizeof(before));
+	r = load_conf(c, file);
+	if (r || !slash || !strcmp(before, c->seccomp) || c->seccomp[0] == '/' ||
+	    !strcmp(c->seccomp, "default") || !strcmp(c->seccomp, "unconfined"))
+		return r;
+	{
+		char *cand = hvt_asprintf("%.*s/%s", (int)(slash - file), file, c->seccomp);
+
+		if (cand && is_file(cand) && strlen(cand) < sizeof(c->seccomp))
+			snprintf(c->seccomp, sizeof(c->seccomp), "%s", cand);
+		free(cand);
+	}
+	return 0;
+}
+
 static void conf_defaults(struct hvt_target_conf *c, const char *kind)
 {
 	const char *b = hvt_bench_path();
@@ -295,10 +321,10 @@ int hvt_target_init(struct hvt_target *t, const char *spec, const char *const *c
 	}
 	def = default_conf(ops->kind);
 	if (def)
-		r = load_conf(&t->conf, def);
+		r = load_conf_at(&t->conf, def);
 	free(def);
 	for (size_t i = 0; !r && conf_files && conf_files[i]; i++)
-		r = load_conf(&t->conf, conf_files[i]);
+		r = load_conf_at(&t->conf, conf_files[i]);
 	if (r)
 		return r == -ENOENT ? -EINVAL : r;
 	if (payload)

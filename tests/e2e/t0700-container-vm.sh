@@ -21,8 +21,11 @@ $cases
 EOT
 # TCG directly: the KVM probe is tested by make run; here it only costs time
 printf '[vm]\naccel = tcg\nvcpus = 1\nmemory = 512MiB\ndisk_size = 0\nstart_timeout = 60s\n' >"$T/vm.ini"
-timeout 85 "$HVTAX" matrix --suite "$T/s.ini" --targets host,container,vm --label-prefix e2e \
-	--payload "$T/payload" -c "$T/vm.ini" --json "$T/cmp.json" >"$T/out" 2>"$T/err"
+# from another directory: the target configs and the seccomp profile they name are found
+# next to the executable's tree, not in the working directory
+hv=$(cd "$(dirname "$HVTAX")" && pwd)/$(basename "$HVTAX")
+(cd "$T" && timeout 85 "$hv" matrix --suite "$T/s.ini" --targets host,container,vm --label-prefix e2e \
+	--payload "$T/payload" -c "$T/vm.ini" --json "$T/cmp.json" >"$T/out" 2>"$T/err")
 rc=$?
 if [ $rc -ne 0 ] && grep -q "container: skipped" "$T/err"; then
 	cat "$T/err" >&2; skip "podman cannot start a container here"

@@ -3,10 +3,10 @@
 #include <errno.h>
 #include <limits.h>
 #include <sched.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../common/util.h"
+#include "bare_allreduce.h"
 #include "ranks.h"
 
 #ifdef HAVE_MPI
@@ -242,51 +242,7 @@ int hvt_ranks_allreduce_loop(const void *send, void *recv, size_t count, enum hv
 int hvt_ranks_bare_allreduce(double dur_s, int reps, const uint64_t *bytes, size_t nsizes,
 			     FILE *out)
 {
-	for (size_t z = 0; z < nsizes; z++) {
-		size_t count = bytes[z] / sizeof(float), al = (bytes[z] + 4095) & ~(size_t)4095;
-		float *s, *r;
-		double t, tmax;
-		long n = 1;
-
-		if (count > INT_MAX)
-			return -EOVERFLOW;
-		s = aligned_alloc(4096, al);
-		r = aligned_alloc(4096, al);
-		if (!s || !r) {
-			free(s);
-			free(r);
-			return -ENOMEM;
-		}
-		for (size_t i = 0; i < count; i++)
-			s[i] = (float)(my_rank + (int)(i % 3) + 1);
-		memset(r, 0, bytes[z]);
-		for (;;) { /* every rank sees the same max and takes the same branch */
-			MPI_Barrier(MPI_COMM_WORLD);
-			t = MPI_Wtime();
-			for (long k = 0; k < n; k++)
-				MPI_Allreduce(s, r, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-			t = MPI_Wtime() - t;
-			MPI_Allreduce(&t, &tmax, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-			if (tmax >= dur_s / 4 || n > (1L << 40))
-				break;
-			n *= 2;
-		}
-		if (tmax > 0)
-			n = (long)((double)n * dur_s / tmax) + 1;
-		for (int k = 0; k < reps; k++) {
-			MPI_Barrier(MPI_COMM_WORLD);
-			t = MPI_Wtime();
-			for (long i = 0; i < n; i++)
-				MPI_Allreduce(s, r, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-			t = (MPI_Wtime() - t) / (double)n;
-			MPI_Allreduce(&t, &tmax, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-			if (my_rank == 0)
-				fprintf(out, "%llu %.9e\n", (unsigned long long)bytes[z], tmax);
-		}
-		free(s);
-		free(r);
-	}
-	return 0;
+	return hvt_bare_allreduce(dur_s, reps, bytes, nsizes, out);
 }
 
 const char *hvt_ranks_library(void)

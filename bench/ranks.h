@@ -86,13 +86,9 @@ int hvt_ranks_allreduce_loop(const void *send, void *recv, size_t count, enum hv
 			     int64_t iters);
 
 /*
- * The control for comparisons: a bare MPI_Allreduce loop (float, sum, out of
- * place, page-aligned buffers touched first), written as a standalone program
- * would write it and run before any harness work. Per size: double the call
- * count until one timed loop takes a quarter of `dur_s`, scale it to `dur_s`,
- * then `reps` timed loops between barriers; each rank's mean time per call,
- * the max over ranks, goes to `out` on rank 0 as "BYTES SECONDS". 0, -ENOMEM,
- * -EIO, -EOVERFLOW, or -ENOTSUP without MPI.
+ * The control for comparisons: the bare MPI_Allreduce loop of bare_allreduce.h
+ * (hvtax-bench-mpi runs it before any harness work). Its errors, or -ENOTSUP
+ * without MPI.
  */
 int hvt_ranks_bare_allreduce(double dur_s, int reps, const uint64_t *bytes, size_t nsizes,
 			     FILE *out);

@@ -11,7 +11,7 @@
 # made with EXTRA_CFLAGS=-fPIC, so that neither executable carries copies of MPI's predefined
 # objects (MPI_COMM_WORLD, MPI_FLOAT, MPI_SUM: copy relocations, placed per binary).
 #
-# The bare loop is a small C program compiled here with mpicc: per size it
+# The bare loop is a small C program (bench/bare_allreduce.c) compiled here with mpicc: per size it
 # calibrates an iteration count that fills DURATION, then times REPS loops of
 # MPI_Allreduce (float, sum, out of place) between two barriers; each rank's
 # mean time per call is combined over ranks as the max, as hvtax does by
@@ -112,61 +112,8 @@ for u, f in (('ms', 1e-3), ('us', 1e-6), ('ns', 1e-9), ('s', 1)):
 else:
     print(float(s))")
 
-cat >"$tmp/bare.c" <<'C'
-/* A bare MPI_Allreduce loop: per size, calibrate, then REPS timed loops; max over ranks. */
-#include <mpi.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-int main(int argc, char **argv)
-{
-	int rank, np, reps = atoi(argv[2]);
-	double dur = atof(argv[1]);
-
-	MPI_Init(&argc, &argv);
-	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-	MPI_Comm_size(MPI_COMM_WORLD, &np);
-	for (int a = 3; a < argc; a++) {
-		long bytes = atol(argv[a]), count = bytes / 4, n = 1;
-		/* buffers as hvtax allocates them: page-aligned, both touched */
-		size_t al = ((size_t)bytes + 4095) & ~(size_t)4095;
-		float *s = aligned_alloc(4096, al), *r = aligned_alloc(4096, al);
-		double t, tmax;
-
-		for (long i = 0; i < count; i++)
-			s[i] = (float)(rank + i % 3 + 1);
-		memset(r, 0, (size_t)bytes);
-		for (;;) { /* calibrate: every rank sees the same max, takes the same branch */
-			MPI_Barrier(MPI_COMM_WORLD);
-			t = MPI_Wtime();
-			for (long k = 0; k < n; k++)
-				MPI_Allreduce(s, r, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-			t = MPI_Wtime() - t;
-			MPI_Allreduce(&t, &tmax, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-			if (tmax >= dur / 4)
-				break;
-			n *= 2;
-		}
-		n = (long)((double)n * dur / tmax) + 1;
-		for (int k = 0; k < reps; k++) {
-			MPI_Barrier(MPI_COMM_WORLD);
-			t = MPI_Wtime();
-			for (long i = 0; i < n; i++)
-				MPI_Allreduce(s, r, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-			t = (MPI_Wtime() - t) / (double)n;
-			MPI_Allreduce(&t, &tmax, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-			if (rank == 0)
-				printf("%ld %.9e\n", bytes, tmax);
-		}
-		free(s);
-		free(r);
-	}
-	MPI_Finalize();
-	return 0;
-}
-C
-mpicc -O2 ${BARE_CFLAGS:-} -o "$tmp/bare" "$tmp/bare.c"
+# the bare loop: bench/bare_allreduce.c, the same source hvtax-bench-mpi's bare-allreduce runs
+mpicc -O2 ${BARE_CFLAGS:-} -DHAVE_MPI -DHVT_BARE_MAIN -o "$tmp/bare" bench/bare_allreduce.c
 
 RANK_ENV=()
 if [ "$LAYOUT" = 1 ]; then

@@ -118,51 +118,6 @@ static void fail_slot(struct slot *s, const char *msg)
 		hvt_info("%s: stored run %lld (failed)", s->t.name, (long long)s->run_id);
 }
 
-static int pump(struct slot *s, uint64_t deadline, int (*until)(const char *line, long k), long k);
-static int is_plan(const char *line, long k);
-
-/*
- * A round timed out with rounds still to come: keep the run, say so in it, and
- * start the target again for the rest (once per target; a second timeout fails
- * it). A TCG guest that stalls once otherwise costs every round after it.
- * 0 restarted; otherwise the slot has been failed.
- */
-static int restart_slot(struct slot *s, const struct hvt_launch *l, const char *msg)
-{
-	char hint[1100], why[1400];
-	char *full;
-	int r;
-
-	tail_hint(s, hint, sizeof(hint));
-	full = hvt_asprintf("%s: %s%s; the target was restarted for the rounds after it", s->t.name,
-			    msg, hint);
-	hvt_warn("%s", full ? full : msg);
-	hvt_ingest_error(s->in, full ? full : msg);
-	free(full);
-	s->restarted = 1;
-	hvt_target_stop(&s->t, 2 * HVT_TARGET_S);
-	r = hvt_target_start(&s->t, l);
-	if (r) {
-		snprintf(why, sizeof(why), "cannot restart: %s", s->t.why);
-		fail_slot(s, why);
-		return r;
-	}
-	hvt_info("%s: restarted; waiting for its agent (up to %.0fs)", s->t.name,
-		 (double)s->t.conf.start_timeout_ns * 1e-9);
-	s->replay = 1;
-	r = pump(s, hvt_now_ns() + s->t.conf.start_timeout_ns, is_plan, 0);
-	if (r == 1 && !s->saw_end)
-		return 0;
-	if (r == -EINTR) {
-		fail_slot(s, "interrupted");
-		return r;
-	}
-	snprintf(why, sizeof(why), "the restarted agent %s",
-		 r == 0 ? "sent no plan in time" : "ended before its plan");
-	fail_slot(s, why);
-	return -EIO;
-}
-
 /*
  * Read and store records until one for which `until` holds. 1 found, 0 timed
  * out, -EPIPE ended, -EINTR interrupted, other -errno store errors.
@@ -221,6 +176,30 @@ static void describe_exit(struct slot *s, char *buf, size_t len)
 		snprintf(buf, len, "closed its output");
 }
 
+/* Wait for the agent's plan: 0 when it came; otherwise the slot is failed (-EINTR: interrupted). */
+static int await_plan(struct slot *s, const char *who)
+{
+	char msg[512], how[128];
+	int r = pump(s, hvt_now_ns() + s->t.conf.start_timeout_ns, is_plan, 0);
+
+	if (r == 1 && !s->saw_end)
+		return 0;
+	if (r == 1) {
+		snprintf(msg, sizeof(msg), "%s ended before its first round (see the run's errors)", who);
+	} else if (r == 0) {
+		snprintf(msg, sizeof(msg), "no plan from %s within %.0fs", who,
+			 (double)s->t.conf.start_timeout_ns * 1e-9);
+	} else if (r == -EPIPE) {
+		describe_exit(s, how, sizeof(how));
+		snprintf(msg, sizeof(msg), "%s %s before its plan", who, how);
+	} else {
+		fail_slot(s, r == -EINTR ? "interrupted" : "cannot store its records");
+		return r == -EINTR ? r : -EIO;
+	}
+	fail_slot(s, msg);
+	return -EIO;
+}
+
 static int start_slot(struct slot *s, struct hvt_store *st, const struct hvt_matrix_opts *o,
 		      const struct hvt_launch *l, const char *suite_name)
 {
@@ -262,26 +241,40 @@ static int start_slot(struct slot *s, struct hvt_store *st, const struct hvt_mat
 	s->live = 1;
 	hvt_info("%s: started; waiting for its agent (up to %.0fs)", s->t.name,
 		 (double)s->t.conf.start_timeout_ns * 1e-9);
-	r = pump(s, hvt_now_ns() + s->t.conf.start_timeout_ns, is_plan, 0);
-	if (r == 1 && !s->saw_end)
-		return 0;
-	if (r == 1) {
-		fail_slot(s, "the agent ended before its first round (see the run's errors)");
-	} else if (r == 0) {
-		snprintf(msg, sizeof(msg), "no plan from the agent within %.0fs",
-			 (double)s->t.conf.start_timeout_ns * 1e-9);
-		fail_slot(s, msg);
-	} else if (r == -EPIPE) {
-		char how[128];
+	r = await_plan(s, "the agent");
+	return r == -EINTR ? r : 0;
+}
 
-		describe_exit(s, how, sizeof(how));
-		snprintf(msg, sizeof(msg), "the agent %s before its plan", how);
-		fail_slot(s, msg);
-	} else {
-		fail_slot(s, r == -EINTR ? "interrupted" : "cannot store its records");
-		return r == -EINTR ? r : 0;
+/*
+ * A round timed out with rounds still to come: keep the run, say so in it, and
+ * start the target again for the rest (once per target; a second timeout fails
+ * it). A TCG guest that stalls once otherwise costs every round after it.
+ * 0 restarted; otherwise the slot has been failed (-EINTR when interrupted).
+ */
+static int restart_slot(struct slot *s, const struct hvt_launch *l, const char *msg)
+{
+	char hint[1100], why[1100];
+	char *full;
+	int r;
+
+	tail_hint(s, hint, sizeof(hint));
+	full = hvt_asprintf("%s: %s%s; the target was restarted for the rounds after it", s->t.name,
+			    msg, hint);
+	hvt_warn("%s", full ? full : msg);
+	hvt_ingest_error(s->in, full ? full : msg);
+	free(full);
+	s->restarted = 1;
+	hvt_target_stop(&s->t, 2 * HVT_TARGET_S);
+	r = hvt_target_start(&s->t, l);
+	if (r) {
+		snprintf(why, sizeof(why), "cannot restart: %s", s->t.why);
+		fail_slot(s, why);
+		return r;
 	}
-	return 0;
+	hvt_info("%s: restarted; waiting for its agent (up to %.0fs)", s->t.name,
+		 (double)s->t.conf.start_timeout_ns * 1e-9);
+	s->replay = 1;
+	return await_plan(s, "the restarted agent");
 }
 
 static void finish_slot(struct slot *s)

@@ -57,7 +57,7 @@ while [ $# -gt 0 ]; do
 	-L) LAYOUT=$2; shift ;;
 	-o) KEEP=$2; shift ;;
 	--) shift; MPIRUN_ARGS=("$@"); break ;;
-	-h|--help) sed -n '3,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "compare-mpi: unknown option '$1'" >&2; exit 2 ;;
 	esac
 	shift

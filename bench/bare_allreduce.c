@@ -90,7 +90,18 @@ int main(int argc, char **argv)
 	return r ? 1 : 0;
 }
 #endif
-#else
-/* without MPI there is nothing to build here: hvt_ranks_bare_allreduce says so */
-typedef int hvt_bare_allreduce_needs_mpi;
+#else /* hvtax-bench without MPI: the command says what to run instead */
+#include <errno.h>
+
+#include "bare_allreduce.h"
+
+int hvt_bare_allreduce(double dur_s, int reps, const uint64_t *bytes, size_t nsizes, FILE *out)
+{
+	(void)dur_s;
+	(void)reps;
+	(void)bytes;
+	(void)nsizes;
+	(void)out;
+	return -ENOTSUP;
+}
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bare_allreduce.h"
 #include "core.h"
 #include "driver.h"
 #include "fingerprint.h"
@@ -509,7 +510,7 @@ out:
 /* the same usage error on every rank, said once */
 #define BARE_ERR(...) (hvt_rank() == 0 ? hvt_err(__VA_ARGS__) : (void)0)
 
-/* bare-allreduce [-d TIME] [-n N] SIZE...: see usage() and hvt_ranks_bare_allreduce() */
+/* bare-allreduce [-d TIME] [-n N] SIZE...: see usage() and bare_allreduce.h */
 static int cmd_bare_allreduce(int argc, char **argv)
 {
 	uint64_t dur_ns = 200000000, *bytes;
@@ -556,7 +557,7 @@ static int cmd_bare_allreduce(int argc, char **argv)
 			return HVT_EXIT_USAGE;
 		}
 	}
-	r = hvt_ranks_bare_allreduce((double)dur_ns * 1e-9, (int)reps, bytes, (size_t)(argc - a),
+	r = hvt_bare_allreduce((double)dur_ns * 1e-9, (int)reps, bytes, (size_t)(argc - a),
 				     stdout);
 	free(bytes);
 	if (r) {

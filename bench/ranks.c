@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "../common/util.h"
-#include "bare_allreduce.h"
 #include "ranks.h"
 
 #ifdef HAVE_MPI
@@ -239,12 +238,6 @@ int hvt_ranks_allreduce_loop(const void *send, void *recv, size_t count, enum hv
 	return 0;
 }
 
-int hvt_ranks_bare_allreduce(double dur_s, int reps, const uint64_t *bytes, size_t nsizes,
-			     FILE *out)
-{
-	return hvt_bare_allreduce(dur_s, reps, bytes, nsizes, out);
-}
-
 const char *hvt_ranks_library(void)
 {
 	return libver[0] ? libver : "MPI";
@@ -362,17 +355,6 @@ int hvt_ranks_allreduce_loop(const void *send, void *recv, size_t count, enum hv
 	for (int64_t k = 0; k < iters; k++)
 		(void)hvt_ranks_allreduce_sum(send, recv, count, t);
 	return 0;
-}
-
-int hvt_ranks_bare_allreduce(double dur_s, int reps, const uint64_t *bytes, size_t nsizes,
-			     FILE *out)
-{
-	(void)dur_s;
-	(void)reps;
-	(void)bytes;
-	(void)nsizes;
-	(void)out;
-	return -ENOTSUP;
 }
 
 const char *hvt_ranks_library(void)

@@ -5,7 +5,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 /*
  * Every rank runs the same driver over the same cases in the same order, so
@@ -84,14 +83,6 @@ int hvt_ranks_allreduce_sum(const void *send, void *recv, size_t count, enum hvt
  */
 int hvt_ranks_allreduce_loop(const void *send, void *recv, size_t count, enum hvt_rdtype t,
 			     int64_t iters);
-
-/*
- * The control for comparisons: the bare MPI_Allreduce loop of bare_allreduce.h
- * (hvtax-bench-mpi runs it before any harness work). Its errors, or -ENOTSUP
- * without MPI.
- */
-int hvt_ranks_bare_allreduce(double dur_s, int reps, const uint64_t *bytes, size_t nsizes,
-			     FILE *out);
 
 /* Library version text ("Open MPI v4.1.4 ..."), or NULL without MPI. */
 const char *hvt_ranks_library(void);

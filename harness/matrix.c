@@ -176,6 +176,16 @@ static void describe_exit(struct slot *s, char *buf, size_t len)
 		snprintf(buf, len, "closed its output");
 }
 
+/* What a slot's agent is started with: the matrix's launch, with the slot's own arguments. */
+static struct hvt_launch slot_launch(const struct slot *s, const struct hvt_launch *l)
+{
+	struct hvt_launch li = *l;
+
+	if (s->extra)
+		li.extra = s->extra;
+	return li;
+}
+
 /* Wait for the agent's plan: 0 when it came; otherwise the slot is failed (-EINTR: interrupted). */
 static int await_plan(struct slot *s, const char *who)
 {
@@ -424,10 +434,8 @@ int hvt_matrix_run(const struct hvt_matrix_opts *o, int64_t *run_ids)
 	hvt_info("matrix: suite '%s', %u rounds interleaved over %zu targets; round timeout %.0fs",
 		 su.set.name[0] ? su.set.name : "adhoc", rounds, o->ntargets, (double)rto * 1e-9);
 	for (size_t i = 0; i < o->ntargets && !interrupted; i++) {
-		struct hvt_launch li = l;
+		struct hvt_launch li = slot_launch(&slots[i], &l);
 
-		if (slots[i].extra)
-			li.extra = slots[i].extra;
 		if (start_slot(&slots[i], &st, o, &li, have_suite ? su.set.name : NULL) == -EINTR)
 			interrupted = 1;
 	}
@@ -462,10 +470,8 @@ int hvt_matrix_run(const struct hvt_matrix_opts *o, int64_t *run_ids)
 					 k + 1, rounds, (double)rto * 1e-9, s->ndone, s->ndone == 1 ? "" : "s",
 					 s->last_case[0] ? ", the last " : "", s->last_case);
 				if (k + 1 < rounds && !s->restarted) {
-					struct hvt_launch li = l;
+					struct hvt_launch li = slot_launch(s, &l);
 
-					if (s->extra)
-						li.extra = s->extra;
 					if (restart_slot(s, &li, msg) == -EINTR)
 						interrupted = 1;
 				} else {
